@@ -1,0 +1,150 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <exception>
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+namespace vectorize::http {
+namespace {
+
+bool IsCapture(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// "/a/b/" → {"a", "b"}; "/" → {}. The trailing slash is dropped so "/tasks/" matches "/tasks".
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  if (path.ends_with('/')) path.remove_suffix(1);
+  if (path.empty()) return segments;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = path.find('/', start);
+    segments.push_back(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return segments;
+}
+
+bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path) {
+  if (pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (IsCapture(pattern[i])) {
+      if (path[i].empty()) return false;
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True when a is more specific than b: at the first position where they differ in kind, a has a
+// literal and b a capture.
+bool MoreSpecific(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const bool a_literal = !IsCapture(a[i]);
+    const bool b_literal = !IsCapture(b[i]);
+    if (a_literal != b_literal) return a_literal;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  if (!pattern.starts_with('/')) {
+    throw std::invalid_argument("route pattern must start with '/': " + pattern);
+  }
+  std::vector<std::string> segments;
+  for (std::string_view segment : Split(pattern)) {
+    const bool has_brace = segment.find_first_of("{}") != std::string_view::npos;
+    if (segment.empty() || (has_brace && !IsCapture(segment)) ||
+        (IsCapture(segment) &&
+         segment.substr(1, segment.size() - 2).find_first_of("{}") != std::string_view::npos)) {
+      throw std::invalid_argument("malformed route pattern: " + pattern);
+    }
+    segments.emplace_back(segment);
+  }
+  for (const Route& route : routes_) {
+    if (route.method == method && route.segments.size() == segments.size() &&
+        std::ranges::equal(route.segments, segments, [](const auto& a, const auto& b) {
+          return IsCapture(a) ? IsCapture(b) : a == b;
+        })) {
+      throw std::invalid_argument("duplicate route: " + method + " " + pattern);
+    }
+  }
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+Response Router::Dispatch(Request& request) const {
+  request.route.clear();
+  request.path_params.clear();
+  const std::vector<std::string_view> path = Split(request.path);
+
+  auto find = [&](std::string_view method) -> const Route* {
+    const Route* best = nullptr;
+    for (const Route& route : routes_) {
+      if (route.method != method || !Matches(route.segments, path)) continue;
+      if (best == nullptr || MoreSpecific(route.segments, best->segments)) best = &route;
+    }
+    return best;
+  };
+
+  const Route* route = find(request.method);
+  if (route == nullptr && request.method == "HEAD") route = find("GET");
+
+  if (route == nullptr) {
+    std::set<std::string> allowed;
+    for (const Route& candidate : routes_) {
+      if (!Matches(candidate.segments, path)) continue;
+      allowed.insert(candidate.method);
+      if (candidate.method == "GET") allowed.insert("HEAD");
+    }
+    if (allowed.empty()) {
+      return Response::Json(404, boost::json::object{{"code", "NOT_FOUND"},
+                                                     {"message", "No route for " + request.method +
+                                                                     " " + request.path}});
+    }
+    std::string allow;
+    for (const std::string& method : allowed) {
+      if (!allow.empty()) allow += ", ";
+      allow += method;
+    }
+    Response response = Response::Json(
+        405, boost::json::object{{"code", "METHOD_NOT_ALLOWED"},
+                                 {"message", "Method " + request.method + " not allowed for " +
+                                                 request.path + " (allowed: " + allow + ")"}});
+    response.WithHeader("Allow", std::move(allow));
+    return response;
+  }
+
+  request.route = route->pattern;
+  for (std::size_t i = 0; i < route->segments.size(); ++i) {
+    const std::string& segment = route->segments[i];
+    if (IsCapture(segment)) {
+      request.path_params.emplace_back(segment.substr(1, segment.size() - 2), path[i]);
+    }
+  }
+  try {
+    return route->handler(request);
+  } catch (const std::exception& e) {
+    return ErrorResponse(Error::Internal(request.method + " " + route->pattern + ": " + e.what()));
+  } catch (...) {
+    return ErrorResponse(
+        Error::Internal(request.method + " " + route->pattern + ": unknown exception"));
+  }
+}
+
+std::vector<RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> routes;
+  routes.reserve(routes_.size());
+  for (const Route& route : routes_) routes.push_back(RouteInfo{route.method, route.pattern});
+  return routes;
+}
+
+}  // namespace vectorize::http

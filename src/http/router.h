@@ -1,0 +1,45 @@
+#pragma once
+// Maps (method, path) to a handler. Patterns are literal segments and {name} captures:
+// "/tasks/{id}/cancel". Literal segments win over captures ("/tasks/stats" before "/tasks/{id}").
+// Unknown path → 404 JSON; known path, other method → 405 JSON with an Allow header.
+// Thread safety: add every route before the server starts; Dispatch is then safe from any thread.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace vectorize::http {
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler);
+
+  // Fills request.route and request.path_params, runs the handler. Exceptions escaping a handler
+  // are caught here and answered 500 (logged).
+  Response Dispatch(Request& request) const;
+
+  // Every registered route (for /openapi.json completeness checks).
+  [[nodiscard]] std::vector<RouteInfo> Routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace vectorize::http

@@ -1,0 +1,495 @@
+// The only translation unit that includes Boost.Beast, so its compile cost is paid once.
+
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace vectorize::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// How long Stop() waits for in-flight requests before cutting connections.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+// After an error answer sent before the body was read (413, 431, 400), the rest of the request is
+// drained for this long so closing does not reset the connection before the client reads the
+// answer.
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+constexpr std::string_view kUnmatchedRoute = "<unmatched>";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Metrics labels must stay bounded: arbitrary client methods collapse into "OTHER".
+std::string MetricMethod(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
+                                                "DELETE", "OPTIONS", "PATCH"};
+  if (std::ranges::find(kKnown, method) != std::end(kKnown)) return std::string(method);
+  return "OTHER";
+}
+
+Response ErrorJson(int status, std::string_view code, std::string_view message) {
+  return Response::Json(status, boost::json::object{{"code", code}, {"message", message}});
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool BodyForbidden(int status) { return status < 200 || status == 204 || status == 304; }
+
+// "/v1/api" → "/", "/v1/api/tasks" → "/tasks", "/v1/apix" unchanged.
+void StripPrefix(std::string& path, std::string_view prefix) {
+  if (prefix.empty() || prefix == "/" || !path.starts_with(prefix)) return;
+  if (path.size() == prefix.size()) {
+    path = "/";
+  } else if (path[prefix.size()] == '/') {
+    path.erase(0, prefix.size());
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  class Session;
+
+  Impl(ServerOptions o, const Router& r, HttpMetrics& m)
+      : options(std::move(o)), router(r), metrics(m) {}
+
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Unregister(Session* session);
+
+  ServerOptions options;
+  const Router& router;
+  HttpMetrics& metrics;
+
+  std::mutex mu;
+  std::condition_variable sessions_done;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+  std::atomic<bool> stopping = false;                             // written under mu
+
+  // Declared after the members above so that destroying it (which destroys sessions still
+  // queued in it) happens while mu and sessions are alive.
+  asio::io_context ioc;
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+};
+
+// One connection. All members are touched only on the connection's strand; the session lives as
+// long as an asynchronous operation holds a shared_ptr to it.
+class Server::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+    beast::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote_ip_ = remote.address().to_string();
+      remote_ = remote_ip_ + ":" + std::to_string(remote.port());
+    }
+  }
+  ~Session() { server_.Unregister(this); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::DoReadHeader, shared_from_this()));
+  }
+
+  // The connection's strand, for posting Shutdown from another thread.
+  [[nodiscard]] auto executor() { return stream_.get_executor(); }
+
+  // Runs on the strand (posted by Stop). Idle connections are closed at once; a request already
+  // arriving or being answered finishes and then the connection closes (no keep-alive).
+  void Shutdown() {
+    const bool idle_read = state_ == State::kReading && (!parser_ || !parser_->got_some());
+    if (idle_read || state_ == State::kLingering) CloseSocket();
+  }
+
+ private:
+  enum class State { kIdle, kReading, kWriting, kLingering, kClosed };
+
+  // What the access log and metrics need about the request being answered.
+  struct Exchange {
+    std::string method;
+    std::string target;
+    std::string route;
+    Clock::time_point started;
+    std::size_t bytes = 0;
+    int status = 0;
+  };
+
+  void DoReadHeader() {
+    if (server_.stopping) return CloseSocket();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(server_.options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(server_.options.max_body_bytes);
+    exchange_ = Exchange{};
+    state_ = State::kReading;
+    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnReadHeader, shared_from_this()));
+  }
+
+  void OnReadHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    exchange_.started = Clock::now();
+    if (parser_->is_done()) return Handle();
+    const auto& header = parser_->get();
+    if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      state_ = State::kWriting;
+      stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          if (ec) return self->CloseSocket();
+                          self->DoReadBody();
+                        });
+      return;
+    }
+    DoReadBody();
+  }
+
+  void DoReadBody() {
+    state_ = State::kReading;
+    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnReadBody, shared_from_this()));
+  }
+
+  void OnReadBody(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    Handle();
+  }
+
+  void OnReadError(beast::error_code ec) {
+    state_ = State::kIdle;
+    if (parser_ && parser_->is_header_done()) {
+      exchange_.method = std::string(parser_->get().method_string());
+      exchange_.target = std::string(parser_->get().target());
+    }
+    if (exchange_.started == Clock::time_point{}) exchange_.started = Clock::now();
+    exchange_.route = kUnmatchedRoute;
+    // The request was not read to its end, so these answers close the connection.
+    if (ec == bhttp::error::body_limit) {
+      return Send(ErrorJson(413, "PAYLOAD_TOO_LARGE",
+                            "request body exceeds " +
+                                std::to_string(server_.options.max_body_bytes) + " bytes"),
+                  /*keep_alive=*/false, /*head=*/false);
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Send(ErrorJson(431, "BAD_REQUEST", "request headers too large"), false, false);
+    }
+    const bool parse_error =
+        ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+    if (parse_error && parser_ && parser_->got_some()) {
+      return Send(ErrorJson(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message()), false,
+                  false);
+    }
+    // End of stream between requests, idle timeout, reset, or Stop(): nothing to answer.
+    CloseSocket();
+  }
+
+  void Handle() {
+    auto& message = parser_->get();
+    const bool keep_alive = message.keep_alive();
+    const bool head = message.method() == bhttp::verb::head;
+    exchange_.method = std::string(message.method_string());
+    exchange_.target = std::string(message.target());
+    exchange_.route = kUnmatchedRoute;
+
+    const auto url = boost::urls::parse_origin_form(message.target());
+    if (!url) {
+      return Send(ErrorJson(400, "BAD_REQUEST", "malformed request target"), keep_alive, head);
+    }
+    Request request;
+    request.method = exchange_.method;
+    // Segments are decoded as a whole, so an encoded "/" (%2F) splits a segment; identifiers in
+    // this API never contain one.
+    request.path = url->encoded_path().decode();
+    if (request.path.empty()) request.path = "/";
+    StripPrefix(request.path, server_.options.api_prefix);
+    for (const auto& param : url->params()) {  // decoded, '+' as space
+      request.query.emplace_back(param.key, param.has_value ? param.value : std::string());
+    }
+    for (const auto& field : message) {
+      request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_ip_;
+
+    Response response;
+    try {
+      response = server_.router.Dispatch(request);
+    } catch (const std::exception& e) {
+      response = ErrorResponse(Error::Internal(e.what()));
+    } catch (...) {
+      response = ErrorResponse(Error::Internal("unknown exception in Router::Dispatch"));
+    }
+    if (!request.route.empty()) exchange_.route = request.route;
+    // Server-Sent Events plug in here: a later Response variant carrying a producer would, instead
+    // of Send(), write the header through a bhttp::response_serializer (chunked or no length),
+    // then loop async_write of events on this strand until the producer ends or Shutdown() is
+    // called; Shutdown() would then end the stream rather than wait for it (streams are
+    // unbounded, unlike the grace period).
+    Send(std::move(response), keep_alive, head);
+  }
+
+  void Send(Response response, bool keep_alive, bool head) {
+    if (response.status < 100 || response.status > 999) {
+      response = ErrorResponse(
+          Error::Internal("handler returned status " + std::to_string(response.status)));
+    }
+    const bool reached_end = parser_ && parser_->is_done();
+    response_ = {};
+    response_.version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
+    response_.result(static_cast<unsigned>(response.status));
+    if (response.status == 499) response_.reason("Client Closed Request");
+    response_.set(bhttp::field::server, "vectorize");
+    for (auto& [name, value] : response.headers) response_.insert(name, value);
+    if (BodyForbidden(response.status)) {
+      response.body.clear();
+    } else if (!response.content_type.empty()) {
+      response_.set(bhttp::field::content_type, response.content_type);
+    }
+    exchange_.status = response.status;
+    exchange_.bytes = response.body.size();
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive && reached_end && !server_.stopping);
+    response_.prepare_payload();
+    // HEAD: the same headers (Content-Length included) as GET, without the body.
+    if (head) response_.body().clear();
+
+    state_ = State::kWriting;
+    stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
+    bhttp::async_write(stream_, response_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    Finish();
+    if (ec) return CloseSocket();
+    if (!response_.keep_alive()) {
+      if (parser_ && !parser_->is_done()) return Linger();
+      return CloseSocket();
+    }
+    DoReadHeader();
+  }
+
+  // One access-log line and one metrics sample per answered request.
+  void Finish() {
+    const double seconds = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
+    server_.metrics.Record(MetricMethod(exchange_.method), exchange_.route, exchange_.status,
+                           seconds);
+    if (server_.options.access_log) {
+      spdlog::info("http {} {} {} {}B {:.2f}ms {}",
+                   exchange_.method.empty() ? "-" : exchange_.method,
+                   exchange_.target.empty() ? "-" : exchange_.target, exchange_.status,
+                   exchange_.bytes, seconds * 1000.0, remote_.empty() ? "-" : remote_);
+    }
+  }
+
+  void Linger() {
+    state_ = State::kLingering;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return CloseSocket();
+    buffer_.consume(buffer_.size());
+    stream_.expires_after(kLingerTimeout);
+    DoDrain();
+  }
+
+  void DoDrain() {
+    stream_.async_read_some(buffer_.prepare(16 << 10),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->buffer_.consume(self->buffer_.size());
+                              if (ec) return self->CloseSocket();
+                              self->DoDrain();
+                            });
+  }
+
+  void CloseSocket() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  Exchange exchange_;
+  State state_ = State::kIdle;
+  std::string remote_ip_;
+  std::string remote_;  // ip:port, for the access log
+};
+
+void Server::Impl::DoAccept() {
+  acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
+}
+
+void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    // Typically EMFILE; retrying at once would spin.
+    spdlog::warn("http: accept failed: {}", ec.message());
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) DoAccept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mu);
+    if (stopping) return;  // the socket closes as it goes out of scope
+    session = std::make_shared<Session>(*this, std::move(socket));
+    sessions.emplace(session.get(), session);
+  }
+  session->Start();
+  DoAccept();
+}
+
+void Server::Impl::Unregister(Session* session) {
+  std::lock_guard lock(mu);
+  sessions.erase(session);
+  if (sessions.empty()) sessions_done.notify_all();
+}
+
+Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  Impl& impl = *impl_;
+  if (impl.started) return Fail(Error::FailedPrecondition("HTTP server already started"));
+  const std::string where = impl.options.host + ":" + std::to_string(impl.options.port);
+  beast::error_code ec;
+  tcp::resolver resolver(impl.ioc);
+  const auto results =
+      resolver.resolve(impl.options.host, std::to_string(impl.options.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return Fail(Error::Unavailable("cannot resolve " + where + ": " + ec.message()));
+  }
+  const tcp::endpoint endpoint = results.begin()->endpoint();
+  auto fail = [&](std::string_view step) {
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+    return Fail(
+        Error::Unavailable("cannot " + std::string(step) + " " + where + ": " + ec.message()));
+  };
+  if (impl.acceptor.open(endpoint.protocol(), ec); ec) return fail("open socket for");
+  if (impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec) {
+    return fail("set SO_REUSEADDR on");
+  }
+  if (impl.acceptor.bind(endpoint, ec); ec) return fail("bind");
+  if (impl.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return fail("listen on");
+  }
+  impl.port = impl.acceptor.local_endpoint(ec).port();
+  impl.started = true;
+  impl.DoAccept();
+  const int threads = std::max(1, impl.options.threads);
+  for (int i = 0; i < threads; ++i) {
+    impl.threads.emplace_back([&impl] {
+      while (true) {
+        try {
+          impl.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Handlers are not expected to throw (the router catches); keep serving if one does.
+          spdlog::error("http: exception on I/O thread: {}", e.what());
+        }
+      }
+    });
+  }
+  spdlog::info("http: listening on {}:{} ({} threads)", endpoint.address().to_string(), impl.port,
+               threads);
+  return {};
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+void Server::Stop() {
+  Impl& impl = *impl_;
+  if (!impl.started || impl.stopped) return;
+  impl.stopped = true;
+
+  std::vector<std::shared_ptr<Impl::Session>> open;
+  {
+    std::lock_guard lock(impl.mu);
+    impl.stopping = true;
+    for (auto& [raw, weak] : impl.sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  // Closed on the acceptor's strand (an accept may be in progress); wait for it so the port is
+  // released before Stop returns even when no connection is open.
+  std::promise<void> acceptor_closed;
+  asio::post(impl.acceptor.get_executor(), [&impl, &acceptor_closed] {
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+    impl.accept_retry.cancel();
+    acceptor_closed.set_value();
+  });
+  acceptor_closed.get_future().wait();
+  for (auto& session : open) {
+    auto* raw = session.get();
+    asio::post(raw->executor(), [session = std::move(session)] { session->Shutdown(); });
+  }
+  open.clear();
+
+  {
+    std::unique_lock lock(impl.mu);
+    if (!impl.sessions_done.wait_for(lock, kStopGrace, [&] { return impl.sessions.empty(); })) {
+      spdlog::warn("http: {} connection(s) still busy after {}s; closing them",
+                   impl.sessions.size(), kStopGrace.count());
+    }
+  }
+  impl.ioc.stop();
+  for (std::thread& thread : impl.threads) thread.join();
+  impl.threads.clear();
+  spdlog::info("http: stopped");
+}
+
+}  // namespace vectorize::http

@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP/1.1 server (Boost.Beast is visible only inside http/). Keep-alive, a request body limit,
+// a header limit, an idle timeout, an access log line per request, HTTP metrics, graceful stop.
+// Thread safety: Start/Stop from one thread; the router runs on the server's I/O threads.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "http/http_metrics.h"
+#include "http/router.h"
+
+namespace vectorize::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;                // 0 = pick a free port
+  int threads = 2;                          // I/O threads that also run handlers
+  std::size_t max_body_bytes = 1 << 20;     // larger bodies are answered 413 PAYLOAD_TOO_LARGE
+  std::size_t max_header_bytes = 16 << 10;  // request line + headers; larger is answered 431
+  std::string api_prefix = "/v1/api";       // also served with this prefix stripped
+  int idle_timeout_seconds = 60;
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  // REQUIRES: router and metrics outlive the server.
+  Server(ServerOptions options, const Router& router, HttpMetrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the I/O threads. Errors: unavailable when the address cannot be bound.
+  [[nodiscard]] Status Start();
+  // The bound port (after Start), useful when options.port was 0.
+  [[nodiscard]] std::uint16_t port() const;
+  // Stops accepting, closes idle keep-alive connections, lets in-flight requests finish (up to
+  // ~5 s), then stops the I/O threads and joins them. Idempotent; the destructor calls it.
+  // REQUIRES: not called from a handler (it joins the threads handlers run on).
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vectorize::http

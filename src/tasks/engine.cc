@@ -1,0 +1,471 @@
+#include "tasks/engine.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "common/uuid.h"
+
+namespace vectorize::tasks {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kProgressInterval{200};
+constexpr milliseconds kStoreErrorPause{250};
+
+Micros ToMicros(milliseconds d) { return d.count() * 1000; }
+
+std::string DefaultWorkerId() {
+  char host[256] = "host";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + NewUuidV7().substr(24);
+}
+
+}  // namespace
+
+Status JobContext::CheckCancelled() const {
+  switch (stop_->load(std::memory_order_relaxed)) {
+    case StopReason::kNone: return {};
+    case StopReason::kCancelRequested: return Fail(Error::Cancelled("cancelled by request"));
+    case StopReason::kLeaseLost: return Fail(Error::Cancelled("lease lost"));
+    case StopReason::kShutdown: return Fail(Error::Cancelled("worker shutting down"));
+  }
+  return {};
+}
+
+void JobContext::ReportProgress(std::optional<double> fraction, std::string message) {
+  if (fraction) *fraction = std::clamp(*fraction, 0.0, 1.0);
+  std::shared_ptr<Engine::Run> run;
+  {
+    std::lock_guard lock(engine_->runs_mu_);
+    auto it = engine_->runs_.find(task_.id);
+    if (it == engine_->runs_.end()) return;
+    run = it->second;
+  }
+  {
+    std::lock_guard lock(run->progress_mu);
+    run->pending_progress.emplace(fraction, std::move(message));
+  }
+  engine_->FlushProgress(*run, false);
+}
+
+Engine::Engine(TaskStore& store, EngineOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
+}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::Register(TaskType type, std::shared_ptr<Job> job) {
+  auto pool = std::make_unique<Pool>();
+  pool->type = type;
+  pool->job = std::move(job);
+  auto it = options_.concurrency.find(type);
+  pool->concurrency = it == options_.concurrency.end() ? 0 : it->second;
+  pools_[type] = std::move(pool);
+}
+
+void Engine::Start() {
+  if (started_) return;
+  started_ = true;
+  completer_ = std::thread([this] { CompleteLoop(); });
+  monitor_ = std::thread([this] { MonitorLoop(); });
+  for (auto& [type, pool] : pools_) {
+    if (pool->concurrency <= 0) continue;
+    Pool* p = pool.get();
+    for (int i = 0; i < p->concurrency; ++i) p->workers.emplace_back([this, p] { WorkLoop(*p); });
+    p->dispatcher = std::thread([this, p] { DispatchLoop(*p); });
+  }
+  spdlog::info("task engine started: worker {}", options_.worker_id);
+}
+
+void Engine::Stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  // 1. Stop claiming; wake everything that waits.
+  for (auto& [type, pool] : pools_) {
+    std::lock_guard lock(pool->mu);
+    pool->cv.notify_all();
+    pool->worker_cv.notify_all();
+  }
+  for (auto& [type, pool] : pools_) {
+    if (pool->dispatcher.joinable()) pool->dispatcher.join();
+  }
+  // 2. Claimed-but-not-started tasks go straight back to the queue.
+  for (auto& [type, pool] : pools_) {
+    std::deque<TaskDetail> ready;
+    {
+      std::lock_guard lock(pool->mu);
+      ready.swap(pool->ready);
+    }
+    for (TaskDetail& t : ready) {
+      {
+        std::lock_guard r(runs_mu_);
+        runs_.erase(t.id);
+      }
+      SubmitCompletion({LeaseRef{t.id, t.type, options_.worker_id, t.attempts},
+                        Completion::Kind::kReleased, std::nullopt, std::nullopt, NowMicros()});
+      std::lock_guard lock(pool->mu);
+      --pool->busy;
+    }
+  }
+  // 3. Ask running jobs to reach a safe point.
+  {
+    std::lock_guard lock(runs_mu_);
+    for (auto& [id, run] : runs_) {
+      auto expected = JobContext::StopReason::kNone;
+      run->stop.compare_exchange_strong(expected, JobContext::StopReason::kShutdown);
+    }
+  }
+  const auto deadline = Clock::now() + options_.shutdown_grace;
+  for (auto& [type, pool] : pools_) {
+    std::unique_lock lock(pool->mu);
+    pool->cv.wait_until(lock, deadline, [&] { return pool->busy == 0; });
+    if (pool->busy > 0) {
+      spdlog::warn("{} {} job(s) still running after the shutdown grace; waiting for them",
+                   pool->busy, TaskTypeName(type));
+    }
+  }
+  for (auto& [type, pool] : pools_) {
+    for (auto& w : pool->workers) w.join();
+  }
+  // 4. Monitor and completer last, so every outcome is written.
+  monitor_cv_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+  {
+    std::lock_guard lock(done_mu_);
+    completer_exit_ = true;
+  }
+  done_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
+  spdlog::info("task engine stopped");
+}
+
+void Engine::Wake(TaskType type) {
+  auto it = pools_.find(type);
+  if (it == pools_.end()) return;
+  std::lock_guard lock(it->second->mu);
+  it->second->maybe_more = true;
+  it->second->cv.notify_all();
+}
+
+Result<std::vector<std::string>> Engine::Enqueue(std::span<const NewTask> tasks) {
+  auto ids = store_.Enqueue(tasks);
+  if (!ids) return ids;
+  for (const NewTask& t : tasks) Wake(t.type);
+  return ids;
+}
+
+void Engine::NotifyCancelRequested(const std::string& task_id) {
+  std::lock_guard lock(runs_mu_);
+  auto it = runs_.find(task_id);
+  if (it == runs_.end()) return;
+  auto expected = JobContext::StopReason::kNone;
+  if (it->second->stop.compare_exchange_strong(expected,
+                                               JobContext::StopReason::kCancelRequested)) {
+    it->second->stop_at = Clock::now();
+  }
+}
+
+EngineCounters Engine::counters() const {
+  std::lock_guard lock(counters_mu_);
+  return counters_;
+}
+
+std::map<TaskType, int> Engine::RunningCounts() const {
+  std::map<TaskType, int> out;
+  std::lock_guard lock(runs_mu_);
+  for (auto& [id, run] : runs_) ++out[run->lease.type];
+  return out;
+}
+
+void Engine::DispatchLoop(Pool& pool) {
+  std::unique_lock lock(pool.mu);
+  while (!stopping_) {
+    const int free = pool.concurrency - pool.busy;
+    if (free > 0 && pool.maybe_more) {
+      pool.maybe_more = false;
+      lock.unlock();
+      auto claimed = store_.Claim(pool.type, free, options_.worker_id, ToMicros(options_.lease));
+      lock.lock();
+      if (!claimed) {
+        spdlog::warn("claiming {} tasks failed: {}", TaskTypeName(pool.type),
+                     claimed.error().message);
+        pool.maybe_more = true;
+        pool.cv.wait_for(lock, kStoreErrorPause, [&] { return stopping_.load(); });
+        continue;
+      }
+      if (static_cast<int>(claimed->size()) == free) pool.maybe_more = true;
+      {
+        std::lock_guard c(counters_mu_);
+        counters_.claimed += claimed->size();
+      }
+      for (TaskDetail& t : *claimed) {
+        auto run = std::make_shared<Run>();
+        run->lease = LeaseRef{t.id, t.type, options_.worker_id, t.attempts};
+        {
+          std::lock_guard r(runs_mu_);
+          runs_[t.id] = run;
+        }
+        ++pool.busy;
+        pool.ready.push_back(std::move(t));
+      }
+      pool.worker_cv.notify_all();
+      continue;
+    }
+    // Sleep until woken (new work, a free slot), a backoff expires, or the idle poll.
+    auto wake_at = std::chrono::system_clock::now() + options_.idle_poll;
+    if (pool.next_due && *pool.next_due < wake_at) wake_at = *pool.next_due;
+    const bool woken = pool.cv.wait_until(lock, wake_at, [&] {
+      return stopping_ || (pool.maybe_more && pool.busy < pool.concurrency);
+    });
+    if (!woken) {
+      pool.maybe_more = true;  // other processes may have enqueued; backoffs may have expired
+      if (pool.next_due && *pool.next_due <= std::chrono::system_clock::now()) {
+        pool.next_due.reset();
+      }
+    }
+  }
+}
+
+void Engine::WorkLoop(Pool& pool) {
+  for (;;) {
+    TaskDetail task;
+    {
+      std::unique_lock lock(pool.mu);
+      pool.worker_cv.wait(lock, [&] { return stopping_ || !pool.ready.empty(); });
+      if (pool.ready.empty()) return;  // stopping and nothing left
+      if (stopping_) return;           // Stop() releases what is still in `ready`
+      task = std::move(pool.ready.front());
+      pool.ready.pop_front();
+    }
+    ExecuteRun(pool, std::move(task));
+    {
+      std::lock_guard lock(pool.mu);
+      --pool.busy;
+      if (pool.maybe_more || pool.busy == 0) pool.cv.notify_all();
+    }
+  }
+}
+
+void Engine::ExecuteRun(Pool& pool, TaskDetail task) {
+  std::shared_ptr<Run> run;
+  {
+    std::lock_guard lock(runs_mu_);
+    run = runs_[task.id];
+  }
+  if (!run) return;
+  spdlog::debug("task={} type={} attempt={} started", task.id, TaskTypeName(task.type),
+                task.attempts);
+  JobContext ctx(this, task, &run->stop);
+  Status status;
+  try {
+    status = pool.job->Run(ctx);
+  } catch (const std::exception& e) {
+    status = Fail(Error::Internal(std::string("job crashed: ") + e.what()));
+  } catch (...) {
+    status = Fail(Error::Internal("job crashed"));
+  }
+  FlushProgress(*run, true);
+  {
+    std::lock_guard lock(runs_mu_);
+    runs_.erase(task.id);
+  }
+  if (run->force_ended) return;  // already ended C by the monitor
+  SubmitCompletion(DecideOutcome(task, *run, status, std::move(ctx.result_)));
+}
+
+Completion Engine::DecideOutcome(const TaskDetail& task, Run& run, const Status& status,
+                                 std::optional<std::string> result) {
+  Completion c{run.lease, Completion::Kind::kDone, std::nullopt, std::nullopt, 0};
+  const auto reason = run.stop.load();
+  if (status) {
+    c.result = std::move(result);
+    return c;
+  }
+  const Error& e = status.error();
+  if (reason == JobContext::StopReason::kShutdown) {
+    c.kind = Completion::Kind::kReleased;
+    c.run_after = NowMicros();
+  } else if (reason == JobContext::StopReason::kCancelRequested) {
+    c.kind = Completion::Kind::kCancelled;
+  } else if (e.IsRetryable() && task.attempts < task.max_attempts) {
+    c.kind = Completion::Kind::kRetryLater;
+    c.error_msg = e.message;
+    c.run_after = NowMicros() + ToMicros(Backoff(task.attempts));
+  } else {
+    c.kind = Completion::Kind::kFailed;
+    c.error_msg = e.message;
+    if (e.code == ErrorCode::kInternal) spdlog::error("task={} failed: {}", task.id, e.message);
+  }
+  return c;
+}
+
+std::chrono::milliseconds Engine::Backoff(int attempt) {
+  // Exponential with "equal jitter": half fixed, half random, so retries of many tasks that
+  // failed together spread out instead of hammering the remote service in lockstep.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const double base = static_cast<double>(options_.retry_base.count());
+  const double cap = static_cast<double>(options_.retry_max.count());
+  const double exp = std::min(cap, base * std::pow(2.0, std::max(0, attempt - 1)));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return milliseconds(static_cast<std::int64_t>(exp * jitter(rng)));
+}
+
+void Engine::SubmitCompletion(Completion c) {
+  {
+    std::lock_guard lock(counters_mu_);
+    switch (c.kind) {
+      case Completion::Kind::kDone: ++counters_.done; break;
+      case Completion::Kind::kFailed: ++counters_.failed; break;
+      case Completion::Kind::kCancelled: ++counters_.cancelled; break;
+      case Completion::Kind::kRetryLater: ++counters_.retried; break;
+      case Completion::Kind::kReleased: ++counters_.released; break;
+    }
+  }
+  if (c.kind == Completion::Kind::kRetryLater) {
+    auto it = pools_.find(c.lease.type);
+    if (it != pools_.end()) {
+      const auto due = std::chrono::system_clock::time_point(std::chrono::microseconds(c.run_after));
+      std::lock_guard lock(it->second->mu);
+      if (!it->second->next_due || due < *it->second->next_due) it->second->next_due = due;
+      it->second->cv.notify_all();
+    }
+  }
+  std::lock_guard lock(done_mu_);
+  done_.push_back(std::move(c));
+  done_cv_.notify_one();
+}
+
+void Engine::CompleteLoop() {
+  std::vector<Completion> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(done_mu_);
+      done_cv_.wait(lock, [&] { return completer_exit_ || !done_.empty() || !batch.empty(); });
+      for (auto& c : done_) batch.push_back(std::move(c));
+      done_.clear();
+      if (batch.empty() && completer_exit_) return;
+    }
+    // Group commit: every outcome that arrived meanwhile shares one transaction.
+    auto s = store_.Complete(batch);
+    if (s) {
+      std::set<TaskType> types;
+      for (const auto& c : batch) types.insert(c.lease.type);
+      batch.clear();
+      for (TaskType t : types) Wake(t);  // a requeued or released task may be claimable
+      continue;
+    }
+    spdlog::warn("recording {} task outcome(s) failed, will retry: {}", batch.size(),
+                 s.error().message);
+    std::unique_lock lock(done_mu_);
+    if (completer_exit_) {
+      // Leases expire and the rescuer requeues these runs: nothing is lost.
+      spdlog::error("giving up on {} task outcome(s) at shutdown", batch.size());
+      return;
+    }
+    done_cv_.wait_for(lock, kStoreErrorPause);
+  }
+}
+
+void Engine::FlushProgress(Run& run, bool force) {
+  std::optional<std::pair<std::optional<double>, std::string>> p;
+  {
+    std::lock_guard lock(run.progress_mu);
+    if (!run.pending_progress) return;
+    const auto now = Clock::now();
+    if (!force && now - run.last_progress_write < kProgressInterval) return;
+    p = std::move(run.pending_progress);
+    run.pending_progress.reset();
+    run.last_progress_write = now;
+  }
+  if (auto s = store_.ReportProgress(run.lease, p->first, p->second); !s) {
+    spdlog::warn("task={} progress not recorded: {}", run.lease.id, s.error().message);
+  }
+}
+
+void Engine::MonitorLoop() {
+  auto next_heartbeat = Clock::now() + options_.heartbeat;
+  auto next_rescue = Clock::now();
+  const auto tick = std::min(options_.cancel_poll, options_.heartbeat);
+  std::unique_lock lock(monitor_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    std::vector<std::shared_ptr<Run>> runs;
+    {
+      std::lock_guard r(runs_mu_);
+      for (auto& [id, run] : runs_) runs.push_back(run);
+    }
+    std::vector<LeaseRef> leases;
+    for (auto& run : runs) leases.push_back(run->lease);
+    auto find = [&](const LeaseRef& l) -> std::shared_ptr<Run> {
+      for (auto& run : runs) {
+        if (run->lease.id == l.id) return run;
+      }
+      return nullptr;
+    };
+    const auto now = Clock::now();
+    // Cancel requests made through any process reach the job here.
+    if (!leases.empty()) {
+      if (auto req = store_.CancelRequested(leases); req) {
+        for (const LeaseRef& l : *req) NotifyCancelRequested(l.id);
+      }
+    }
+    // A job that ignores its cancel token past the grace is ended C now; its slot stays taken
+    // until it returns, and whatever it reports later is fenced out.
+    std::vector<Completion> forced;
+    for (auto& run : runs) {
+      if (run->stop.load() == JobContext::StopReason::kCancelRequested && !run->force_ended &&
+          run->stop_at != Clock::time_point{} && now - run->stop_at > options_.cancel_grace) {
+        run->force_ended = true;
+        forced.push_back({run->lease, Completion::Kind::kCancelled,
+                          std::string("cancelled (job stopped at the next safe point)"),
+                          std::nullopt, 0});
+      }
+      FlushProgress(*run, false);
+    }
+    for (auto& c : forced) SubmitCompletion(std::move(c));
+    if (now >= next_heartbeat) {
+      next_heartbeat = now + options_.heartbeat;
+      if (auto lost = store_.RenewLeases(leases, ToMicros(options_.lease)); lost) {
+        for (const LeaseRef& l : *lost) {
+          if (auto run = find(l)) {
+            auto expected = JobContext::StopReason::kNone;
+            run->stop.compare_exchange_strong(expected, JobContext::StopReason::kLeaseLost);
+            spdlog::warn("task={} lease lost; stopping its job", l.id);
+          }
+        }
+      } else {
+        spdlog::warn("renewing leases failed: {}", lost.error().message);
+      }
+    }
+    if (options_.run_rescuer && now >= next_rescue) {
+      next_rescue = now + options_.rescue_interval;
+      if (auto rep = store_.RescueExpired(); rep) {
+        if (rep->requeued + rep->failed + rep->cancelled > 0) {
+          spdlog::warn("rescued expired leases: {} requeued, {} failed (worker lost), {} cancelled",
+                       rep->requeued, rep->failed, rep->cancelled);
+          std::lock_guard c(counters_mu_);
+          counters_.rescued_requeued += rep->requeued;
+          counters_.rescued_failed += rep->failed;
+          counters_.rescued_cancelled += rep->cancelled;
+        }
+        if (rep->requeued > 0) {
+          for (auto& [type, pool] : pools_) Wake(type);
+        }
+      } else {
+        spdlog::warn("rescuing expired leases failed: {}", rep.error().message);
+      }
+    }
+    lock.lock();
+    monitor_cv_.wait_for(lock, tick, [&] { return stopping_.load(); });
+  }
+}
+
+}  // namespace vectorize::tasks
