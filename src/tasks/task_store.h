@@ -101,6 +101,8 @@ class TaskStore {
   [[nodiscard]] virtual Result<RescueReport> RescueExpired() = 0;
   // The earliest run_after among queued tasks of `type`, if any (for timed wake-ups).
   [[nodiscard]] virtual Result<std::optional<Micros>> NextRunAfter(TaskType type) = 0;
+  // A trivial round trip to the database (GET /health). Errors: unavailable.
+  [[nodiscard]] virtual Status Ping() = 0;
 };
 
 }  // namespace vectorize::tasks

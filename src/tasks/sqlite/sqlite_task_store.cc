@@ -534,6 +534,17 @@ Result<std::optional<Micros>> SqliteTaskStore::NextRunAfter(TaskType type) {
   return out;
 }
 
+Status SqliteTaskStore::Ping() {
+  auto reader = AcquireReader();
+  if (!reader) return Fail(reader.error());
+  auto st = (*reader)->Prepare("SELECT count(*) FROM schema_migrations");
+  if (!st) return Fail(Error::Unavailable(st.error().message));
+  auto row = (*st)->Step();
+  (*st)->Reset();
+  if (!row) return Fail(Error::Unavailable(row.error().message));
+  return {};
+}
+
 Result<std::vector<std::string>> SqliteTaskStore::ExplainQueryPlan(
     const storage::SqlStatement& st) {
   auto reader = AcquireReader();

@@ -43,6 +43,7 @@ class SqliteTaskStore final : public TaskStore {
   Status Complete(std::span<const Completion> completions) override;
   Result<RescueReport> RescueExpired() override;
   Result<std::optional<Micros>> NextRunAfter(TaskType type) override;
+  Status Ping() override;
 
   // Runs `sql` on a reader connection and returns EXPLAIN QUERY PLAN lines (for tests/bench).
   Result<std::vector<std::string>> ExplainQueryPlan(const storage::SqlStatement& st);

@@ -1,0 +1,145 @@
+#include "app/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "http/http_metrics.h"
+#include "http/router.h"
+#include "http/routes/system_routes.h"
+#include "http/routes/tasks_routes.h"
+#include "http/server.h"
+#include "storage/migrations.h"
+#include "storage/sqlite/connection.h"
+#include "tasks/sqlite/sqlite_task_store.h"
+#include "tasks/task_service.h"
+
+namespace vectorize::app {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+milliseconds Ms(double seconds) { return milliseconds(static_cast<std::int64_t>(seconds * 1000)); }
+
+Result<std::string> SqlitePath(const config::Config& config) {
+  const std::string url = config.EffectiveDatabaseUrl();
+  if (url.starts_with("postgresql:") || url.starts_with("postgres:")) {
+    return Fail(Error::FailedPrecondition(
+        "PostgreSQL is not supported by this build yet; use a sqlite:// database URL"));
+  }
+  auto path = storage::sqlite::SqlitePathFromUrl(url);
+  if (!path) return Fail(Error::InvalidArgument("unsupported database URL: " +
+                                                config::RedactUrl(url)));
+  std::error_code ec;
+  const auto dir = std::filesystem::path(*path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Fail(Error::Unavailable("cannot create directory " + dir.string() + ": " +
+                                   ec.message()));
+  }
+  return *path;
+}
+
+tasks::EngineOptions EngineOptionsFrom(const config::Config& c) {
+  tasks::EngineOptions o;
+  o.concurrency = {{tasks::TaskType::kModelUpload, c.concurrency.model_upload},
+                   {tasks::TaskType::kDatasetUpload, c.concurrency.dataset_upload},
+                   {tasks::TaskType::kTraining, c.concurrency.training},
+                   {tasks::TaskType::kEvaluation, c.concurrency.evaluation},
+                   {tasks::TaskType::kSynthesis, c.concurrency.synthesis}};
+  o.lease = Ms(c.lease_seconds);
+  o.heartbeat = Ms(c.heartbeat_seconds);
+  o.rescue_interval = Ms(c.rescue_interval_seconds);
+  o.retry_base = Ms(c.retry_base_seconds);
+  o.retry_max = Ms(c.retry_max_seconds);
+  o.max_attempts = c.max_attempts;
+  return o;
+}
+
+}  // namespace
+
+struct App::Parts {
+  config::Config config;
+  AppOptions options;
+  std::unique_ptr<tasks::TaskStore> store;
+  std::unique_ptr<tasks::Engine> engine;
+  std::unique_ptr<tasks::TaskService> task_service;
+  http::HttpMetrics http_metrics;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+App::~App() { Stop(); }
+
+Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions options) {
+  auto p = std::make_unique<Parts>();
+  p->config = std::move(config);
+  p->options = std::move(options);
+  const auto& c = p->config;
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) return Fail(Error::Unavailable("cannot create data dir " + c.data_dir + ": " + ec.message()));
+
+  auto path = SqlitePath(c);
+  if (!path) return Fail(path.error());
+  auto store = tasks::SqliteTaskStore::Open({*path, 8, c.migrate_on_start});
+  if (!store) return Fail(store.error());
+  p->store = std::move(*store);
+  spdlog::info("database {}", config::RedactUrl(c.EffectiveDatabaseUrl()));
+
+  if (c.run_workers) {
+    p->engine = std::make_unique<tasks::Engine>(*p->store, EngineOptionsFrom(c));
+    for (auto& [type, job] : p->options.jobs) p->engine->Register(type, job);
+  }
+  p->task_service =
+      std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
+  if (p->options.serve_http) {
+    http::AddTaskRoutes(p->router, *p->task_service);
+    http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
+    http::ServerOptions so;
+    so.host = c.host;
+    so.port = c.port;
+    so.threads = c.http_threads;
+    so.max_body_bytes = c.max_request_bytes;
+    so.api_prefix = c.api_prefix;
+    p->server = std::make_unique<http::Server>(so, p->router, p->http_metrics);
+  }
+  return std::unique_ptr<App>(new App(std::move(p)));
+}
+
+Status App::Start() {
+  if (parts_->engine) parts_->engine->Start();
+  if (parts_->server) {
+    if (auto s = parts_->server->Start(); !s) {
+      if (parts_->engine) parts_->engine->Stop();
+      return s;
+    }
+    // The one line scripts and tests wait for (SPEC §1).
+    std::printf("listening on http://%s:%u\n", parts_->config.host.c_str(),
+                static_cast<unsigned>(parts_->server->port()));
+    std::fflush(stdout);
+  }
+  return {};
+}
+
+void App::Stop() {
+  if (!parts_) return;
+  if (parts_->server) parts_->server->Stop();
+  if (parts_->engine) parts_->engine->Stop();
+}
+
+std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+Result<int> Migrate(const config::Config& config) {
+  auto path = SqlitePath(config);
+  if (!path) return Fail(path.error());
+  auto conn = storage::sqlite::Connection::Open(*path);
+  if (!conn) return Fail(conn.error());
+  if (auto s = storage::MigrateSqlite(**conn); !s) return Fail(s.error());
+  return storage::SqliteSchemaVersion(**conn);
+}
+
+}  // namespace vectorize::app
