@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "tasks/test_util.h"
+#include "tasks/testing/scripted_job.h"
 
 namespace vectorize::tasks {
 namespace {
@@ -16,53 +17,7 @@ using namespace std::chrono_literals;
 using testing::OpenStore;
 using testing::TempDir;
 
-// A job driven by its inputs: {"ms": sleep per step, "steps": n, "fail": "transient|permanent",
-// "fail_times": n (transient failures before success), "ignore_cancel": true}.
-class ScriptedJob : public Job {
- public:
-  Status Run(JobContext& ctx) override {
-    const std::string& in = ctx.task().inputs;
-    auto num = [&](const std::string& key, int def) {
-      auto p = in.find("\"" + key + "\":");
-      return p == std::string::npos ? def : std::stoi(in.substr(p + key.size() + 3));
-    };
-    {
-      std::lock_guard lock(mu);
-      const int now = ++concurrent;
-      max_concurrent = std::max(max_concurrent, now);
-      ++runs;
-      attempts_seen.insert(ctx.task().attempts);
-    }
-    struct Leave {
-      ScriptedJob* j;
-      ~Leave() {
-        std::lock_guard lock(j->mu);
-        --j->concurrent;
-      }
-    } leave{this};
-    const int steps = num("steps", 1);
-    const bool ignore_cancel = in.find("\"ignore_cancel\":true") != std::string::npos;
-    for (int i = 0; i < steps; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(num("ms", 0)));
-      if (!ignore_cancel) {
-        if (auto s = ctx.CheckCancelled(); !s) return s;
-      }
-      ctx.ReportProgress(double(i + 1) / steps, "step " + std::to_string(i + 1));
-    }
-    if (in.find("\"fail\":\"permanent\"") != std::string::npos) {
-      return Fail(Error::InvalidArgument("bad input: column 'question' missing"));
-    }
-    if (in.find("\"fail\":\"transient\"") != std::string::npos &&
-        ctx.task().attempts <= num("fail_times", 1000)) {
-      return Fail(Error::Unavailable("hub answered 503"));
-    }
-    ctx.SetResult(R"({"ok":true})");
-    return {};
-  }
-  std::mutex mu;
-  int concurrent = 0, max_concurrent = 0, runs = 0;
-  std::set<int> attempts_seen;
-};
+using ScriptedJob = testing::ScriptedJob;
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -128,8 +83,8 @@ TEST_F(EngineTest, RespectsConcurrencyLimit) {
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) ids.push_back(Enqueue(*e, R"({"ms":30})"));
   for (auto& id : ids) WaitFor(id, TaskStatus::kDone);
-  EXPECT_EQ(job_->max_concurrent, 3);
-  EXPECT_EQ(job_->runs, 12);
+  EXPECT_EQ(job_->max_concurrent(), 3);
+  EXPECT_EQ(job_->runs(), 12);
 }
 
 TEST_F(EngineTest, ReportsProgressWhileRunning) {
@@ -165,7 +120,7 @@ TEST_F(EngineTest, TransientErrorRetriesWithBackoffThenSucceeds) {
   auto id = Enqueue(*e, R"({"fail":"transient","fail_times":2})", 5);
   auto t = WaitFor(id, TaskStatus::kDone);
   EXPECT_EQ(t.attempts, 3);
-  EXPECT_EQ(job_->attempts_seen, (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(job_->attempts_seen(), (std::set<int>{1, 2, 3}));
   EXPECT_GE(e->counters().retried, 2u);
 }
 
@@ -219,7 +174,7 @@ TEST_F(EngineTest, CancelQueuedIsImmediate) {
   EXPECT_EQ(store_->Get(queued)->status, TaskStatus::kCancelled);
   WaitFor(blocker, TaskStatus::kDone);
   EXPECT_EQ(store_->Get(queued)->status, TaskStatus::kCancelled);  // never ran
-  EXPECT_EQ(job_->runs, 1);
+  EXPECT_EQ(job_->runs(), 1);
 }
 
 TEST_F(EngineTest, CancelRunningStopsTheJobWithinASecond) {
@@ -286,7 +241,7 @@ TEST_F(EngineTest, ManyTasksAllFinishExactlyOnce) {
   ASSERT_TRUE(ids);
   WaitFor(ids->back(), TaskStatus::kDone, 20s);
   for (auto& id : *ids) WaitFor(id, TaskStatus::kDone, 5s);
-  EXPECT_EQ(job_->runs, 500);
+  EXPECT_EQ(job_->runs(), 500);
   EXPECT_EQ(e->counters().done, 500u);
 }
 
