@@ -36,7 +36,8 @@ struct Response {
 // error.public_code, when set, replaces the code string.
 Response ErrorResponse(const Error& error);
 
-// Convenience for a single 422 field error: loc = {"query", name}.
+// Convenience: 422 {"detail": [...]} with these field errors (e.g. loc = {"query", "limit"}), even
+// when the list is empty.
 Response ValidationError(std::vector<FieldError> fields);
 
 }  // namespace vectorize::http

@@ -2,6 +2,10 @@
 // Maps (method, path) to a handler. Patterns are literal segments and {name} captures:
 // "/tasks/{id}/cancel". Literal segments win over captures ("/tasks/stats" before "/tasks/{id}").
 // Unknown path → 404 JSON; known path, other method → 405 JSON with an Allow header.
+// The most specific pattern among those registered for the request's method wins, so
+// DELETE /tasks/stats reaches "DELETE /tasks/{id}" when "/tasks/stats" only has GET. HEAD falls
+// back to the GET route. A trailing slash is ignored ("/tasks/" matches "/tasks"); captures match
+// one non-empty segment.
 // Thread safety: add every route before the server starts; Dispatch is then safe from any thread.
 
 #include <functional>
@@ -23,10 +27,12 @@ struct RouteInfo {
 
 class Router {
  public:
+  // Throws std::invalid_argument for a malformed pattern (no leading '/', empty segment, stray
+  // brace) or a duplicate (same method, same shape) — programming errors caught at start-up.
   void Add(std::string method, std::string pattern, Handler handler);
 
-  // Fills request.route and request.path_params, runs the handler. Exceptions escaping a handler
-  // are caught here and answered 500 (logged).
+  // Fills request.route and request.path_params (route stays empty on 404/405), runs the handler.
+  // Exceptions escaping a handler are caught here and answered 500 (logged).
   Response Dispatch(Request& request) const;
 
   // Every registered route (for /openapi.json completeness checks).
