@@ -258,7 +258,7 @@ void Engine::ExecuteRun(Pool& pool, TaskDetail task) {
   std::shared_ptr<Run> run;
   {
     std::lock_guard lock(runs_mu_);
-    run = runs_[task.id];
+    if (auto it = runs_.find(task.id); it != runs_.end()) run = it->second;
   }
   if (!run) return;
   spdlog::debug("task={} type={} attempt={} started", task.id, TaskTypeName(task.type),
