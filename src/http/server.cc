@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -101,6 +102,9 @@ struct Server::Impl {
   // Declared after the members above so that destroying it (which destroys sessions still
   // queued in it) happens while mu and sessions are alive.
   asio::io_context ioc;
+  // Keeps run() from returning when no connection is open, so work posted by Stop() (closing
+  // the acceptor, shutting sessions down) always has a thread to run on.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
   asio::steady_timer accept_retry{acceptor.get_executor()};
   std::vector<std::thread> threads;
@@ -428,6 +432,7 @@ Status Server::Start() {
   }
   impl.port = impl.acceptor.local_endpoint(ec).port();
   impl.started = true;
+  impl.work.emplace(impl.ioc.get_executor());
   impl.DoAccept();
   const int threads = std::max(1, impl.options.threads);
   for (int i = 0; i < threads; ++i) {
@@ -486,6 +491,7 @@ void Server::Stop() {
                    impl.sessions.size(), kStopGrace.count());
     }
   }
+  impl.work.reset();
   impl.ioc.stop();
   for (std::thread& thread : impl.threads) thread.join();
   impl.threads.clear();

@@ -110,6 +110,15 @@ class ServerTest : public ::testing::Test {
     });
   }
 
+  // Every test ends with a Stop that must not wait out the grace period: the client connections
+  // are closed or idle by then.
+  void TearDown() override {
+    if (!server_) return;
+    const auto start = std::chrono::steady_clock::now();
+    server_->Stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  }
+
   void StartServer(ServerOptions options = {}, bool access_log = false) {
     options.host = "127.0.0.1";
     options.port = 0;
