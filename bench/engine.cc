@@ -55,10 +55,10 @@ class NoopJob : public Job {
 // wall time spent inside (waiting for the write mutex included): the timing breakdown.
 class CountingStore final : public TaskStore {
  public:
-  enum Method { kEnqueue, kClaim, kComplete, kProgress, kRenew, kCancelReq, kRescue, kNextRun,
+  enum Method { kEnqueue, kClaim, kComplete, kCompleteClaim, kProgress, kRenew, kCancelReq, kRescue, kNextRun,
                 kStats, kOther, kMethods };
   static constexpr const char* kNames[kMethods] = {
-      "Enqueue", "Claim", "Complete", "ReportProgress", "RenewLeases", "CancelRequested",
+      "Enqueue", "Claim", "Complete", "CompleteAndClaim", "ReportProgress", "RenewLeases", "CancelRequested",
       "RescueExpired", "NextRunAfter", "Stats", "other"};
   struct Tally {
     std::atomic<std::uint64_t> calls{0}, items{0}, nanos{0};
@@ -123,6 +123,15 @@ class CountingStore final : public TaskStore {
   }
   Status Complete(std::span<const Completion> c) override {
     return Timed(kComplete, c.size(), [&] { return inner_.Complete(c); });
+  }
+  Result<std::vector<TaskDetail>> CompleteAndClaim(std::span<const Completion> c,
+                                                   std::span<const ClaimRequest> claims,
+                                                   const std::string& worker,
+                                                   Micros lease) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = inner_.CompleteAndClaim(c, claims, worker, lease);
+    Record(kCompleteClaim, c.size() + (r ? r->size() : 0), t0);
+    return r;
   }
   Result<RescueReport> RescueExpired() override {
     return Timed(kRescue, 0, [&] { return inner_.RescueExpired(); });

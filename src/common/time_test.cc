@@ -1,5 +1,8 @@
 #include "common/time.h"
 
+#include <cstdio>
+#include <ctime>
+
 #include <gtest/gtest.h>
 
 namespace vectorize {
@@ -28,6 +31,26 @@ TEST(TimeTest, RejectsMalformed) {
   EXPECT_FALSE(ParseRfc3339("2024-13-15T10:30:00Z"));
   EXPECT_FALSE(ParseRfc3339("2024-01-15T10:30:00"));
   EXPECT_FALSE(ParseRfc3339("2024-01-15T10:30:00Zjunk"));
+}
+
+}  // namespace
+}  // namespace vectorize
+
+namespace vectorize {
+namespace {
+
+TEST(TimeTest, FormatAgreesWithGmtimeAcrossCenturies) {
+  // Leap days, century rules, year ends: compare against the C library.
+  for (Micros secs = -2208988800LL; secs < 4102444800LL; secs += 86399 * 37 + 12345) {
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[40];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.000042Z", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    ASSERT_EQ(FormatRfc3339(secs * kMicrosPerSecond + 42), want) << secs;
+  }
+  EXPECT_EQ(FormatRfc3339(951782400LL * kMicrosPerSecond), "2000-02-29T00:00:00.000000Z");
 }
 
 }  // namespace

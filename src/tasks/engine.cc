@@ -88,7 +88,8 @@ void Engine::Start() {
 
 void Engine::Stop() {
   if (!started_ || stopping_.exchange(true)) return;
-  // 1. Stop claiming; wake everything that waits.
+  // 1. Stop claiming: dispatchers exit; the completer claims nothing more (ReserveSlots), and a
+  //    claim already in flight is released on arrival (AdoptClaimed).
   for (auto& [type, pool] : pools_) {
     std::lock_guard lock(pool->mu);
     pool->cv.notify_all();
@@ -103,6 +104,7 @@ void Engine::Stop() {
     {
       std::lock_guard lock(pool->mu);
       ready.swap(pool->ready);
+      pool->busy -= static_cast<int>(ready.size());
     }
     for (TaskDetail& t : ready) {
       {
@@ -111,11 +113,9 @@ void Engine::Stop() {
       }
       SubmitCompletion({LeaseRef{t.id, t.type, options_.worker_id, t.attempts},
                         Completion::Kind::kReleased, std::nullopt, std::nullopt, NowMicros()});
-      std::lock_guard lock(pool->mu);
-      --pool->busy;
     }
   }
-  // 3. Ask running jobs to reach a safe point.
+  // 3. Ask running jobs to reach a safe point; those that stop are released (Q, attempts kept).
   {
     std::lock_guard lock(runs_mu_);
     for (auto& [id, run] : runs_) {
@@ -126,8 +126,7 @@ void Engine::Stop() {
   const auto deadline = Clock::now() + options_.shutdown_grace;
   for (auto& [type, pool] : pools_) {
     std::unique_lock lock(pool->mu);
-    pool->cv.wait_until(lock, deadline, [&] { return pool->busy == 0; });
-    if (pool->busy > 0) {
+    if (!pool->cv.wait_until(lock, deadline, [&] { return pool->busy <= 0; })) {
       spdlog::warn("{} {} job(s) still running after the shutdown grace; waiting for them",
                    pool->busy, TaskTypeName(type));
     }
@@ -185,41 +184,69 @@ std::map<TaskType, int> Engine::RunningCounts() const {
   return out;
 }
 
-void Engine::DispatchLoop(Pool& pool) {
-  std::unique_lock lock(pool.mu);
-  while (!stopping_) {
-    const int free = pool.concurrency - pool.busy;
-    if (free > 0 && pool.maybe_more) {
-      pool.maybe_more = false;
-      lock.unlock();
-      auto claimed = store_.Claim(pool.type, free, options_.worker_id, ToMicros(options_.lease));
-      lock.lock();
-      if (!claimed) {
-        spdlog::warn("claiming {} tasks failed: {}", TaskTypeName(pool.type),
-                     claimed.error().message);
-        pool.maybe_more = true;
-        pool.cv.wait_for(lock, kStoreErrorPause, [&] { return stopping_.load(); });
-        continue;
-      }
-      if (static_cast<int>(claimed->size()) == free) pool.maybe_more = true;
-      {
-        std::lock_guard c(counters_mu_);
-        counters_.claimed += claimed->size();
-      }
-      for (TaskDetail& t : *claimed) {
+int Engine::ReserveSlots(Pool& pool) {
+  const int free = pool.concurrency - pool.busy;
+  if (free <= 0 || !pool.maybe_more || stopping_) return 0;
+  pool.maybe_more = false;
+  pool.busy += free;
+  return free;
+}
+
+void Engine::AdoptClaimed(Pool& pool, std::vector<TaskDetail> tasks, int reserved) {
+  std::vector<TaskDetail> release;
+  {
+    std::lock_guard lock(pool.mu);
+    const int got = static_cast<int>(tasks.size());
+    pool.busy -= reserved - got;
+    if (got == reserved && reserved > 0) pool.maybe_more = true;  // the queue may hold more
+    if (got == 0) return;
+    {
+      std::lock_guard c(counters_mu_);
+      counters_.claimed += tasks.size();
+    }
+    if (stopping_) {
+      pool.busy -= got;
+      release = std::move(tasks);
+    } else {
+      for (TaskDetail& t : tasks) {
         auto run = std::make_shared<Run>();
         run->lease = LeaseRef{t.id, t.type, options_.worker_id, t.attempts};
         {
           std::lock_guard r(runs_mu_);
           runs_[t.id] = run;
         }
-        ++pool.busy;
         pool.ready.push_back(std::move(t));
       }
       pool.worker_cv.notify_all();
+    }
+  }
+  for (TaskDetail& t : release) {
+    SubmitCompletion({LeaseRef{t.id, t.type, options_.worker_id, t.attempts},
+                      Completion::Kind::kReleased, std::nullopt, std::nullopt, NowMicros()});
+  }
+}
+
+void Engine::DispatchLoop(Pool& pool) {
+  std::unique_lock lock(pool.mu);
+  while (!stopping_) {
+    if (const int reserved = ReserveSlots(pool); reserved > 0) {
+      lock.unlock();
+      auto claimed = store_.Claim(pool.type, reserved, options_.worker_id, ToMicros(options_.lease));
+      if (!claimed) {
+        spdlog::warn("claiming {} tasks failed: {}", TaskTypeName(pool.type),
+                     claimed.error().message);
+        lock.lock();
+        pool.busy -= reserved;
+        pool.maybe_more = true;
+        pool.cv.wait_for(lock, kStoreErrorPause, [&] { return stopping_.load(); });
+        continue;
+      }
+      AdoptClaimed(pool, std::move(*claimed), reserved);
+      lock.lock();
       continue;
     }
-    // Sleep until woken (new work, a free slot), a backoff expires, or the idle poll.
+    // Sleep until woken (new work), a backoff expires, or the idle poll. Slots freed by finished
+    // runs are refilled by the completer in the same transaction that records the outcomes.
     auto wake_at = std::chrono::system_clock::now() + options_.idle_poll;
     if (pool.next_due && *pool.next_due < wake_at) wake_at = *pool.next_due;
     const bool woken = pool.cv.wait_until(lock, wake_at, [&] {
@@ -240,27 +267,33 @@ void Engine::WorkLoop(Pool& pool) {
     {
       std::unique_lock lock(pool.mu);
       pool.worker_cv.wait(lock, [&] { return stopping_ || !pool.ready.empty(); });
-      if (pool.ready.empty()) return;  // stopping and nothing left
-      if (stopping_) return;           // Stop() releases what is still in `ready`
+      if (stopping_ || pool.ready.empty()) return;  // Stop() releases what is still in `ready`
       task = std::move(pool.ready.front());
       pool.ready.pop_front();
     }
-    ExecuteRun(pool, std::move(task));
+    std::optional<Completion> outcome = ExecuteRun(pool, std::move(task));
     {
       std::lock_guard lock(pool.mu);
       --pool.busy;
-      if (pool.maybe_more || pool.busy == 0) pool.cv.notify_all();
+      if (stopping_ && pool.busy == 0) pool.cv.notify_all();
+    }
+    if (outcome) {
+      SubmitCompletion(std::move(*outcome));
+    } else {
+      std::lock_guard lock(done_mu_);
+      completer_poked_ = true;
+      done_cv_.notify_one();
     }
   }
 }
 
-void Engine::ExecuteRun(Pool& pool, TaskDetail task) {
+std::optional<Completion> Engine::ExecuteRun(Pool& pool, TaskDetail task) {
   std::shared_ptr<Run> run;
   {
     std::lock_guard lock(runs_mu_);
     if (auto it = runs_.find(task.id); it != runs_.end()) run = it->second;
   }
-  if (!run) return;
+  if (!run) return std::nullopt;
   spdlog::debug("task={} type={} attempt={} started", task.id, TaskTypeName(task.type),
                 task.attempts);
   JobContext ctx(this, task, &run->stop);
@@ -272,13 +305,13 @@ void Engine::ExecuteRun(Pool& pool, TaskDetail task) {
   } catch (...) {
     status = Fail(Error::Internal("job crashed"));
   }
-  FlushProgress(*run, true);
   {
     std::lock_guard lock(runs_mu_);
     runs_.erase(task.id);
   }
-  if (run->force_ended) return;  // already ended C by the monitor
-  SubmitCompletion(DecideOutcome(task, *run, status, std::move(ctx.result_)));
+  if (run->force_ended) return std::nullopt;  // already ended C by the monitor
+  // Progress still pending is superseded by the outcome (D records 1.0), so it is not written.
+  return DecideOutcome(task, *run, status, std::move(ctx.result_));
 }
 
 Completion Engine::DecideOutcome(const TaskDetail& task, Run& run, const Status& status,
@@ -348,22 +381,46 @@ void Engine::CompleteLoop() {
   for (;;) {
     {
       std::unique_lock lock(done_mu_);
-      done_cv_.wait(lock, [&] { return completer_exit_ || !done_.empty() || !batch.empty(); });
+      done_cv_.wait(lock, [&] {
+        return completer_exit_ || completer_poked_ || !done_.empty() || !batch.empty();
+      });
       for (auto& c : done_) batch.push_back(std::move(c));
       done_.clear();
+      completer_poked_ = false;
       if (batch.empty() && completer_exit_) return;
     }
-    // Group commit: every outcome that arrived meanwhile shares one transaction.
-    auto s = store_.Complete(batch);
-    if (s) {
-      std::set<TaskType> types;
-      for (const auto& c : batch) types.insert(c.lease.type);
+    // Group commit: every outcome that arrived meanwhile shares one transaction, and so does
+    // the claim that refills the slots they freed.
+    std::vector<TaskStore::ClaimRequest> claims;
+    for (auto& [type, pool] : pools_) {
+      std::lock_guard lock(pool->mu);
+      for (const auto& c : batch) {
+        if (c.lease.type == type && (c.kind == Completion::Kind::kRetryLater ||
+                                     c.kind == Completion::Kind::kReleased)) {
+          pool->maybe_more = true;
+        }
+      }
+      if (pool->concurrency > 0) {
+        if (const int n = ReserveSlots(*pool); n > 0) claims.push_back({type, n});
+      }
+    }
+    auto claimed = store_.CompleteAndClaim(batch, claims, options_.worker_id,
+                                           ToMicros(options_.lease));
+    if (claimed) {
       batch.clear();
-      for (TaskType t : types) Wake(t);  // a requeued or released task may be claimable
+      for (const auto& req : claims) {
+        std::vector<TaskDetail> mine;
+        for (auto& t : *claimed) {
+          if (t.type == req.type) mine.push_back(std::move(t));
+        }
+        AdoptClaimed(*pools_.at(req.type), std::move(mine), req.max);
+      }
       continue;
     }
+    for (const auto& req : claims) AdoptClaimed(*pools_.at(req.type), {}, req.max);
+    for (const auto& req : claims) Wake(req.type);
     spdlog::warn("recording {} task outcome(s) failed, will retry: {}", batch.size(),
-                 s.error().message);
+                 claimed.error().message);
     std::unique_lock lock(done_mu_);
     if (completer_exit_) {
       // Leases expire and the rescuer requeues these runs: nothing is lost.
@@ -404,12 +461,6 @@ void Engine::MonitorLoop() {
     }
     std::vector<LeaseRef> leases;
     for (auto& run : runs) leases.push_back(run->lease);
-    auto find = [&](const LeaseRef& l) -> std::shared_ptr<Run> {
-      for (auto& run : runs) {
-        if (run->lease.id == l.id) return run;
-      }
-      return nullptr;
-    };
     const auto now = Clock::now();
     // Cancel requests made through any process reach the job here.
     if (!leases.empty()) {
@@ -435,7 +486,16 @@ void Engine::MonitorLoop() {
       next_heartbeat = now + options_.heartbeat;
       if (auto lost = store_.RenewLeases(leases, ToMicros(options_.lease)); lost) {
         for (const LeaseRef& l : *lost) {
-          if (auto run = find(l)) {
+          // A run that finished since the snapshot lost nothing: its outcome is on its way.
+          std::shared_ptr<Run> run;
+          {
+            std::lock_guard r(runs_mu_);
+            if (auto it = runs_.find(l.id); it != runs_.end() && it->second->lease.attempt ==
+                                                                    l.attempt) {
+              run = it->second;
+            }
+          }
+          if (run) {
             auto expected = JobContext::StopReason::kNone;
             run->stop.compare_exchange_strong(expected, JobContext::StopReason::kLeaseLost);
             spdlog::warn("task={} lease lost; stopping its job", l.id);

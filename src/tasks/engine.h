@@ -129,7 +129,7 @@ class Engine {
     std::condition_variable cv;          // dispatcher: work or slots; workers: runnable tasks
     std::condition_variable worker_cv;
     std::deque<TaskDetail> ready;        // claimed, waiting for a worker thread
-    int busy = 0;                        // claimed and not yet finished
+    int busy = 0;                        // slots taken: reserved for a claim, queued or running
     bool maybe_more = true;              // the queue may hold claimable tasks
     std::optional<std::chrono::system_clock::time_point> next_due;  // earliest backoff expiry
     std::thread dispatcher;
@@ -140,7 +140,14 @@ class Engine {
   void WorkLoop(Pool& pool);
   void MonitorLoop();
   void CompleteLoop();
-  void ExecuteRun(Pool& pool, TaskDetail task);
+  // Runs one claimed task; returns its outcome, or nothing when the monitor already ended it.
+  std::optional<Completion> ExecuteRun(Pool& pool, TaskDetail task);
+  // Takes free slots of `pool` for a claim (0 when none are free or nothing may be queued).
+  // REQUIRES: pool.mu held.
+  int ReserveSlots(Pool& pool);
+  // Hands claimed tasks to the workers and gives back the reserved slots not used. While the
+  // engine stops, claimed tasks are released instead. REQUIRES: pool.mu not held.
+  void AdoptClaimed(Pool& pool, std::vector<TaskDetail> tasks, int reserved);
   Completion DecideOutcome(const TaskDetail& task, Run& run, const Status& status,
                            std::optional<std::string> result);
   void SubmitCompletion(Completion c);
@@ -159,6 +166,7 @@ class Engine {
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   std::vector<Completion> done_;
+  bool completer_poked_ = false;  // a slot freed without an outcome to write
   bool completer_exit_ = false;
   std::thread completer_;
 

@@ -10,38 +10,26 @@ namespace {
 using storage::SqlStatement;
 using storage::SqlValue;
 
-// The columns each arm selects, plain and qualified with the alias `t` (for the join arm).
-struct ArmColumns {
-  std::string plain;
-  std::string qualified;
-};
-
-ArmColumns ListColumns(TaskType type) {
-  constexpr std::string_view kCols[] = {"id",       "task_status", "tag",
-                                        "created_at", "end_date",  "error_msg",
-                                        "progress", "progress_msg"};
-  ArmColumns c{fmt::format("'{}' AS task_type", TaskTypeName(type)),
-               fmt::format("'{}' AS task_type", TaskTypeName(type))};
-  c.plain = "id, " + c.plain;
-  c.qualified = "t.id, " + c.qualified;
-  for (size_t i = 1; i < std::size(kCols); ++i) {
-    c.plain += fmt::format(", {}", kCols[i]);
-    c.qualified += fmt::format(", t.{}", kCols[i]);
-  }
-  return c;
-}
-
-ArmColumns StatsColumns(TaskType type) {
-  return {fmt::format("'{}' AS task_type, task_status", TaskTypeName(type)),
-          fmt::format("'{}' AS task_type, t.task_status", TaskTypeName(type))};
-}
-
 // Finished tasks are bucketed by lifetime (span_class k: ended less than 60 s × 4^k after
-// creation, k = 0..9; class 10 is longer). A task created before the cutoff but ended after it
-// has class k only if it was created within 60 s × 4^k before the cutoff, which bounds each
-// class's index range scan (see the migration and docs/tasks.md).
+// creation, k = 0..9; class 10 is longer), computed by a generated column (migration 0001).
 constexpr int kSpanClasses = 11;
 constexpr Micros kSpanBase = 60 * kMicrosPerSecond;
+
+std::string ListColumns(TaskType type) {
+  return fmt::format(
+      "id, '{}' AS task_type, task_status, tag, created_at, end_date, error_msg, progress, "
+      "progress_msg",
+      TaskTypeName(type));
+}
+
+// What the first phase of a two-phase page selects: only columns the indexes cover.
+std::string KeyColumns(TaskType type) {
+  return fmt::format("'{}' AS task_type, id, created_at", TaskTypeName(type));
+}
+
+std::string StatsColumns(TaskType type) {
+  return fmt::format("'{}' AS task_type, task_status", TaskTypeName(type));
+}
 
 FieldError QueryError(std::string name, std::string msg, std::string type = "value_error") {
   return FieldError{{"query", std::move(name)}, std::move(msg), std::move(type)};
@@ -93,14 +81,31 @@ std::string TypeList() {
 
 std::string Ph(int n) { return "$" + std::to_string(n); }
 
+// Parameters every statement shares: $1 cutoff, $2 tag (NULL when not filtering by tag),
+// $3..$12 the lower created_at bound of span classes 0..9 (see AppendArms).
+constexpr int kFirstSpanParam = 3;
+
+void PushSharedParams(std::vector<SqlValue>& params, Micros cutoff,
+                      const std::optional<std::string>& tag) {
+  params.push_back(cutoff);
+  params.push_back(tag ? SqlValue(*tag) : SqlValue(std::monostate{}));
+  for (int k = 0; k < kSpanClasses - 1; ++k) params.push_back(cutoff - (kSpanBase << (2 * k)));
+}
+
+// "(task_status = 'D' OR task_status = 'F')": an OR chain, which SQLite evaluates in place (a
+// constant IN list would build a temporary table).
+std::string StatusFilter(const std::vector<char>& codes) {
+  std::string out;
+  for (char c : codes) out += fmt::format("{}task_status = '{}'", out.empty() ? "" : " OR ", c);
+  return "(" + out + ")";
+}
+
 // Appends the arms (one SELECT each) for one table; their union is the table's part of the
-// window. Parameters: $1 cutoff, $2 tag (when filtering by tag); span bounds come from the
-// `spans` CTE. Each arm is one index range scan that yields rows in (created_at, id) order, so
-// the outer ORDER BY … LIMIT is a lazy merge.
+// window. Each arm is one index range scan that yields rows in (created_at, id) order, so the
+// outer ORDER BY … LIMIT is a lazy merge that reads about offset + limit rows in all.
 void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_tag,
-                const ArmColumns& cols, std::vector<std::string>& arms) {
-  const std::string table(TaskTable(type));
-  const std::string head = fmt::format("SELECT {} FROM {}", cols.plain, table);
+                const std::string& cols, std::vector<std::string>& arms) {
+  const std::string head = fmt::format("SELECT {} FROM {}", cols, TaskTable(type));
   const std::string tag_cond = by_tag ? " AND tag = $2" : "";
   const bool all = statuses.size() == kAllTaskStatuses.size();
 
@@ -109,8 +114,7 @@ void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_
     // Everything created inside the window, in one ordered scan of (created_at, id).
     arms.push_back(head + " WHERE created_at >= $1");
     for (char code : {'Q', 'R'}) {
-      arms.push_back(
-          fmt::format("{} WHERE task_status = '{}' AND created_at < $1", head, code));
+      arms.push_back(fmt::format("{} WHERE task_status = '{}' AND created_at < $1", head, code));
     }
     ended = {'D', 'F', 'C'};
   } else {
@@ -127,25 +131,27 @@ void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_
     }
   }
   if (ended.empty()) return;
-  // Created before the window, ended inside it.
-  std::string in;
-  for (char c : ended) in += fmt::format("{}'{}'", in.empty() ? "" : ", ", c);
-  arms.push_back(fmt::format(
-      "SELECT {} FROM spans JOIN {} t ON t.span_class = spans.k AND t.created_at >= spans.lo"
-      " AND t.created_at < $1 WHERE t.end_date >= $1 AND t.task_status IN ({}){}",
-      cols.qualified, table, in, by_tag ? " AND t.tag = $2" : ""));
+  // Created before the window, ended inside it ("straddling" the cutoff). A finished task of
+  // span class k ended less than 60 s × 4^k after it was created, so if it straddles the cutoff
+  // it was created at most that long before it: one short, ordered range scan per class of the
+  // covering index (span_class, created_at, id, end_date, task_status, tag).
+  const std::string status_cond = ended.size() == 3 ? "" : " AND " + StatusFilter(ended);
+  for (int k = 0; k < kSpanClasses; ++k) {
+    const std::string lower =
+        k < kSpanClasses - 1 ? fmt::format(" AND created_at >= ${}", kFirstSpanParam + k) : "";
+    arms.push_back(fmt::format(
+        "{} WHERE span_class = {} AND created_at < $1{} AND end_date >= $1{}{}", head, k, lower,
+        status_cond, tag_cond));
+  }
 }
 
-std::string SpansCte(Micros cutoff, std::vector<SqlValue>& params) {
-  std::string values;
-  for (int k = 0; k < kSpanClasses; ++k) {
-    Micros lo = INT64_MIN;
-    if (k < kSpanClasses - 1) lo = cutoff - (kSpanBase << (2 * k));
-    params.push_back(lo);
-    values += fmt::format("{}({}, CAST({} AS BIGINT))", k ? ", " : "", k,
-                          Ph(static_cast<int>(params.size())));
+std::string UnionAll(const std::vector<std::string>& arms) {
+  std::string out;
+  for (size_t i = 0; i < arms.size(); ++i) {
+    if (i) out += " UNION ALL ";
+    out += arms[i];
   }
-  return "WITH spans(k, lo) AS (VALUES " + values + ") ";
+  return out;
 }
 
 std::vector<TaskType> TypesOf(const TaskQuery& q) {
@@ -229,54 +235,62 @@ Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::s
 storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
                                          storage::Dialect dialect) {
   SqlStatement st;
-  const Micros cutoff = WindowCutoff(now, query.within_hours);
-  st.params.push_back(cutoff);                                                   // $1
-  st.params.push_back(query.tag ? SqlValue(*query.tag) : SqlValue(std::monostate{}));  // $2
+  PushSharedParams(st.params, WindowCutoff(now, query.within_hours), query.tag);
   const std::vector<TaskStatus> statuses =
       query.statuses.empty()
           ? std::vector<TaskStatus>(kAllTaskStatuses.begin(), kAllTaskStatuses.end())
           : query.statuses;
+  auto paginate = [&](std::string& sql) {
+    sql += " ORDER BY created_at DESC, id DESC";
+    if (query.limit) {
+      st.params.push_back(std::int64_t{*query.limit});
+      sql += " LIMIT " + Ph(static_cast<int>(st.params.size()));
+    } else if (query.offset > 0 && dialect == storage::Dialect::kSqlite) {
+      sql += " LIMIT -1";
+    }
+    if (query.offset > 0) {
+      st.params.push_back(query.offset);
+      sql += " OFFSET " + Ph(static_cast<int>(st.params.size()));
+    }
+  };
 
-  std::vector<std::string> arms;
+  if (query.offset == 0) {
+    std::vector<std::string> arms;
+    for (TaskType type : TypesOf(query)) {
+      AppendArms(type, statuses, query.tag.has_value(), ListColumns(type), arms);
+    }
+    st.sql = UnionAll(arms);
+    paginate(st.sql);
+    return st;
+  }
+  // Two phases: find the page's keys in the covering indexes (skipping `offset` index entries,
+  // not rows), then read just those rows by primary key.
+  std::vector<std::string> key_arms, row_arms;
   for (TaskType type : TypesOf(query)) {
-    AppendArms(type, statuses, query.tag.has_value(), ListColumns(type), arms);
+    AppendArms(type, statuses, query.tag.has_value(), KeyColumns(type), key_arms);
+    row_arms.push_back(fmt::format(
+        "SELECT t.id AS id, '{0}' AS task_type, t.task_status AS task_status, t.tag AS tag, "
+        "t.created_at AS created_at, t.end_date AS end_date, t.error_msg AS error_msg, "
+        "t.progress AS progress, t.progress_msg AS progress_msg FROM page JOIN {1} t "
+        "ON t.id = page.id "
+        "WHERE page.task_type = '{0}'",
+        TaskTypeName(type), TaskTable(type)));
   }
-  const bool uses_spans = std::any_of(arms.begin(), arms.end(), [](const std::string& a) {
-    return a.find(" FROM spans ") != std::string::npos;
-  });
-  if (uses_spans) st.sql = SpansCte(cutoff, st.params);
-  for (size_t i = 0; i < arms.size(); ++i) {
-    if (i) st.sql += " UNION ALL ";
-    st.sql += arms[i];
-  }
-  st.sql += " ORDER BY created_at DESC, id DESC";
-  if (query.limit) {
-    st.params.push_back(std::int64_t{*query.limit});
-    st.sql += " LIMIT " + Ph(static_cast<int>(st.params.size()));
-  } else if (query.offset > 0 && dialect == storage::Dialect::kSqlite) {
-    st.sql += " LIMIT -1";
-  }
-  if (query.offset > 0) {
-    st.params.push_back(query.offset);
-    st.sql += " OFFSET " + Ph(static_cast<int>(st.params.size()));
-  }
+  std::string page = UnionAll(key_arms);
+  paginate(page);
+  st.sql = "WITH page AS (" + page + ") " + UnionAll(row_arms) +
+           " ORDER BY created_at DESC, id DESC";
   return st;
 }
 
 storage::SqlStatement BuildStatsStatement(std::int64_t within_hours, Micros now) {
   SqlStatement st;
-  const Micros cutoff = WindowCutoff(now, within_hours);
-  st.params.push_back(cutoff);
-  st.params.push_back(std::monostate{});
+  PushSharedParams(st.params, WindowCutoff(now, within_hours), std::nullopt);
   std::vector<std::string> arms;
   const std::vector<TaskStatus> all(kAllTaskStatuses.begin(), kAllTaskStatuses.end());
   for (TaskType type : kAllTaskTypes) AppendArms(type, all, false, StatsColumns(type), arms);
-  st.sql = SpansCte(cutoff, st.params) + "SELECT task_type, task_status, count(*) FROM (";
-  for (size_t i = 0; i < arms.size(); ++i) {
-    if (i) st.sql += " UNION ALL ";
-    st.sql += arms[i];
-  }
-  st.sql += ") w GROUP BY task_type, task_status ORDER BY task_type, task_status";
+  st.sql = "SELECT task_type, task_status, count(*) FROM (" + UnionAll(arms) +
+           ") w GROUP BY task_type, task_status ORDER BY task_type, task_status";
   return st;
 }
 

@@ -1,6 +1,7 @@
 #include "http/routes/task_json.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace vectorize::http {
 namespace {
@@ -24,7 +25,77 @@ boost::json::value StoredJson(const std::string& text) {
   return v;
 }
 
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xf]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendOptString(std::string& out, const std::optional<std::string>& s) {
+  if (s) {
+    AppendJsonString(out, *s);
+  } else {
+    out += "null";
+  }
+}
+
 }  // namespace
+
+void AppendTaskListJson(std::string& out, const std::vector<tasks::TaskRecord>& list) {
+  out.reserve(out.size() + list.size() * 260 + 2);
+  out.push_back('[');
+  bool first = true;
+  for (const auto& t : list) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"id\":";
+    AppendJsonString(out, t.id);
+    out += ",\"task_type\":\"";
+    out += tasks::TaskTypeName(t.type);
+    out += "\",\"task_status\":\"";
+    out.push_back(tasks::TaskStatusCode(t.status));
+    out += "\",\"tag\":";
+    AppendOptString(out, t.tag);
+    out += ",\"created_at\":\"";
+    out += FormatRfc3339(t.created_at);
+    out += "\",\"end_date\":";
+    if (t.end_date) {
+      out.push_back('"');
+      out += FormatRfc3339(*t.end_date);
+      out.push_back('"');
+    } else {
+      out += "null";
+    }
+    out += ",\"error_msg\":";
+    AppendOptString(out, t.error_msg);
+    out += ",\"progress\":";
+    out += t.progress ? boost::json::serialize(boost::json::value(*t.progress)) : "null";
+    out += ",\"progress_msg\":";
+    AppendOptString(out, t.progress_msg);
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
 
 boost::json::object TaskRecordJson(const tasks::TaskRecord& t) {
   boost::json::object o;

@@ -28,10 +28,9 @@ Response ListTasks(TaskService& service, Request& req) {
   if (!query) return ErrorResponse(query.error());
   auto list = service.List(*query);
   if (!list) return ErrorResponse(list.error());
-  boost::json::array out;
-  out.reserve(list->size());
-  for (const auto& t : *list) out.emplace_back(TaskRecordJson(t));
-  return Response::Json(200, out);
+  std::string body;
+  AppendTaskListJson(body, *list);
+  return Response::Text(200, std::move(body), "application/json");
 }
 
 Response GetTaskStats(TaskService& service, Request& req) {

@@ -1,6 +1,7 @@
 #include "tasks/sqlite/sqlite_task_store.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <fmt/format.h>
 
 #include "common/uuid.h"
@@ -82,8 +83,18 @@ constexpr std::string_view kRetry =
 constexpr std::string_view kNextRunAfter =
     "SELECT min(run_after) FROM {0} WHERE task_status = 'Q'";
 
-std::string Sql(std::string_view tmpl, TaskType type) {
-  return fmt::format(fmt::runtime(tmpl), TaskTable(type), kDetailColumns);
+// The statement text for one table, formatted once per thread: the engine's hot paths run
+// these per task.
+const std::string& Sql(std::string_view tmpl, TaskType type) {
+  struct KeyHash {
+    size_t operator()(const std::pair<const char*, int>& k) const {
+      return std::hash<const void*>()(k.first) ^ static_cast<size_t>(k.second);
+    }
+  };
+  thread_local std::unordered_map<std::pair<const char*, int>, std::string, KeyHash> cache;
+  auto [it, inserted] = cache.try_emplace({tmpl.data(), static_cast<int>(type)});
+  if (inserted) it->second = fmt::format(fmt::runtime(tmpl), TaskTable(type), kDetailColumns);
+  return it->second;
 }
 
 Value Opt(const std::optional<std::string>& v) {
@@ -389,33 +400,91 @@ Result<TaskDetail> SqliteTaskStore::Retry(std::string_view id_view, int attempt_
   return Get(id);
 }
 
+namespace {
+
+// Claims up to `max` tasks of `type` inside the caller's transaction; appends them oldest first.
+Status ClaimIn(Connection& conn, TaskType type, int max, const std::string& worker_id, Micros now,
+               Micros lease, std::vector<TaskDetail>& out) {
+  if (max <= 0) return {};
+  auto st = conn.Prepare(Sql(kClaim, type));
+  if (!st) return Fail(st.error());
+  if (auto b = (*st)->BindAll({worker_id, now, now + lease, std::int64_t{max}}); !b) return b;
+  const size_t first = out.size();
+  for (;;) {
+    auto row = (*st)->Step();
+    if (!row) {
+      (*st)->Reset();
+      return Fail(row.error());
+    }
+    if (!*row) break;
+    out.push_back(ReadDetail(**st, type));
+  }
+  (*st)->Reset();
+  // RETURNING yields rows in no promised order; run oldest first.
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+            [](const TaskDetail& a, const TaskDetail& b) {
+              return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+            });
+  return {};
+}
+
+Status CompleteIn(Connection& conn, std::span<const Completion> completions, Micros now) {
+  for (const Completion& c : completions) {
+    const LeaseRef& r = c.lease;
+    Status s;
+    if (c.kind == Completion::Kind::kReleased) {
+      s = RunStatement(conn, Sql(kRelease, r.type),
+                       {c.run_after, now, r.id, r.worker_id, std::int64_t{r.attempt}});
+    } else if (c.kind == Completion::Kind::kRetryLater) {
+      s = RunStatement(conn, Sql(kRequeue, r.type),
+                       {c.run_after, now,
+                        std::string("retrying after error: ") + c.error_msg.value_or("unknown"),
+                        r.id, r.worker_id, std::int64_t{r.attempt}});
+    } else {
+      const char* code = c.kind == Completion::Kind::kDone     ? "D"
+                         : c.kind == Completion::Kind::kFailed ? "F"
+                                                               : "C";
+      s = RunStatement(conn, Sql(kFinish, r.type),
+                       {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id,
+                        r.worker_id, std::int64_t{r.attempt}});
+    }
+    if (!s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<TaskDetail>> SqliteTaskStore::Claim(TaskType type, int max,
                                                        const std::string& worker_id,
                                                        Micros lease) {
-  if (max <= 0) return std::vector<TaskDetail>{};
+  const ClaimRequest req{type, max};
+  return CompleteAndClaim({}, std::span<const ClaimRequest>(&req, 1), worker_id, lease);
+}
+
+Status SqliteTaskStore::Complete(std::span<const Completion> completions) {
+  if (completions.empty()) return {};
+  auto r = CompleteAndClaim(completions, {}, {}, 0);
+  if (!r) return Fail(r.error());
+  return {};
+}
+
+Result<std::vector<TaskDetail>> SqliteTaskStore::CompleteAndClaim(
+    std::span<const Completion> completions, std::span<const ClaimRequest> claims,
+    const std::string& worker_id, Micros lease) {
+  std::vector<TaskDetail> out;
+  bool any_claim = false;
+  for (const auto& c : claims) any_claim |= c.max > 0;
+  if (completions.empty() && !any_claim) return out;
   const Micros now = NowMicros();
   return WriteTxn([&](Connection& conn) -> Result<std::vector<TaskDetail>> {
-    auto st = conn.Prepare(Sql(kClaim, type));
-    if (!st) return Fail(st.error());
-    if (auto b = (*st)->BindAll({worker_id, now, now + lease, std::int64_t{max}}); !b) {
-      return Fail(b.error());
-    }
-    std::vector<TaskDetail> out;
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row) {
-        (*st)->Reset();
-        return Fail(row.error());
+    if (auto s = CompleteIn(conn, completions, now); !s) return Fail(s.error());
+    for (const auto& c : claims) {
+      if (auto s = ClaimIn(conn, c.type, c.max, worker_id, now, lease, out); !s) {
+        return Fail(s.error());
       }
-      if (!*row) break;
-      out.push_back(ReadDetail(**st, type));
     }
-    (*st)->Reset();
-    // RETURNING yields rows in no promised order; run oldest first.
-    std::sort(out.begin(), out.end(), [](const TaskDetail& a, const TaskDetail& b) {
-      return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-    });
-    return out;
+    return std::move(out);
   });
 }
 
@@ -464,35 +533,6 @@ Status SqliteTaskStore::ReportProgress(const LeaseRef& run, std::optional<double
     return RunStatement(conn, Sql(kProgress, run.type),
                         {Opt(progress), message, now, run.id, run.worker_id,
                          std::int64_t{run.attempt}});
-  });
-}
-
-Status SqliteTaskStore::Complete(std::span<const Completion> completions) {
-  if (completions.empty()) return {};
-  const Micros now = NowMicros();
-  return WriteTxn([&](Connection& conn) -> Status {
-    for (const Completion& c : completions) {
-      const LeaseRef& r = c.lease;
-      Status s;
-      if (c.kind == Completion::Kind::kReleased) {
-        s = RunStatement(conn, Sql(kRelease, r.type),
-                         {c.run_after, now, r.id, r.worker_id, std::int64_t{r.attempt}});
-      } else if (c.kind == Completion::Kind::kRetryLater) {
-        s = RunStatement(conn, Sql(kRequeue, r.type),
-                         {c.run_after, now,
-                          std::string("retrying after error: ") + c.error_msg.value_or("unknown"),
-                          r.id, r.worker_id, std::int64_t{r.attempt}});
-      } else {
-        const char* code = c.kind == Completion::Kind::kDone     ? "D"
-                           : c.kind == Completion::Kind::kFailed ? "F"
-                                                                 : "C";
-        s = RunStatement(conn, Sql(kFinish, r.type),
-                         {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id,
-                          r.worker_id, std::int64_t{r.attempt}});
-      }
-      if (!s) return s;
-    }
-    return {};
   });
 }
 

@@ -41,6 +41,10 @@ class SqliteTaskStore final : public TaskStore {
   Status ReportProgress(const LeaseRef& run, std::optional<double> progress,
                         const std::string& message) override;
   Status Complete(std::span<const Completion> completions) override;
+  Result<std::vector<TaskDetail>> CompleteAndClaim(std::span<const Completion> completions,
+                                                   std::span<const ClaimRequest> claims,
+                                                   const std::string& worker_id,
+                                                   Micros lease) override;
   Result<RescueReport> RescueExpired() override;
   Result<std::optional<Micros>> NextRunAfter(TaskType type) override;
   Status Ping() override;
