@@ -96,6 +96,7 @@ class Server:
         self.log_path = None
         self._log_file = None
         self._stdout_tail = []
+        self._drainer = None
 
     # -- lifecycle
 
@@ -131,8 +132,14 @@ class Server:
                                f"from {cmd}\n{self.log_text()}")
         self.host, self.port = m.group(1), int(m.group(2))
         # Keep draining stdout so the server can never block on a full pipe.
-        threading.Thread(target=self._drain_stdout, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drainer.start()
         return self
+
+    @property
+    def extra_stdout(self):
+        """stdout lines after the listening line (the contract is: exactly one line)."""
+        return list(self._stdout_tail)
 
     def _drain_stdout(self):
         try:
@@ -171,6 +178,8 @@ class Server:
             self._log_file.close()
             self._log_file = None
         if self.proc is not None and self.proc.stdout is not None and self.proc.poll() is not None:
+            if self._drainer is not None:
+                self._drainer.join(2)  # reads to EOF now that the process has exited
             try:
                 self.proc.stdout.close()
             except OSError:
@@ -258,6 +267,9 @@ def with_query(path, params):
     return f"{path}?{urllib.parse.urlencode(list(params))}"
 
 
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 def _run_testkit(args, stdin_text=None):
     cmd = [testkit_bin(), *args]
     proc = subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.PIPE,
@@ -265,7 +277,9 @@ def _run_testkit(args, stdin_text=None):
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed ({proc.returncode}): "
                            f"{proc.stderr.decode('utf-8', 'replace')}")
-    return [l for l in proc.stdout.decode().splitlines() if l.strip()]
+    # Only the ids: on a fresh data directory the store's migration log line also lands on
+    # stdout (the testkit leaves spdlog's default stdout logger in place).
+    return [l.strip() for l in proc.stdout.decode().splitlines() if _UUID_RE.match(l.strip())]
 
 
 def testkit_insert(data_dir, tasks):
@@ -334,14 +348,29 @@ class E2ETestCase(unittest.TestCase):
         self._tmpdirs.append(d)
         return d
 
-    def start_server(self, binary, args=(), env=None, data_dir=None, workdir=None):
+    def new_server(self, binary, args=(), env=None, data_dir=None, workdir=None):
+        """A server with its data directory ready but not started yet (e.g. to queue tasks
+        first: a starting engine finds them at once instead of at its next idle poll)."""
         srv = Server(binary, args=args, env=env, data_dir=data_dir, workdir=workdir)
         self._servers.append(srv)
-        return srv.start()
+        return srv
+
+    def start_server(self, binary, args=(), env=None, data_dir=None, workdir=None):
+        return self.new_server(binary, args, env, data_dir, workdir).start()
 
     def _failed(self):
+        # Cleanups run inside their own "test part", where outcome.success reads True again;
+        # the result object already holds this test's failures and errors (also of subtests).
         outcome = getattr(self, "_outcome", None)
-        return outcome is not None and not getattr(outcome, "success", True)
+        if outcome is None:
+            return False
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return not getattr(outcome, "success", True)
+        for test, _ in list(getattr(result, "failures", [])) + list(getattr(result, "errors", [])):
+            if getattr(test, "test_case", test) is self:
+                return True
+        return False
 
     def _cleanup_servers(self):
         failed = self._failed()
