@@ -127,8 +127,10 @@ Status App::Start() {
 
 void App::Stop() {
   if (!parts_) return;
-  if (parts_->server) parts_->server->Stop();
+  // Engine first: it stops claiming at once, then lets running jobs reach a safe point; the API
+  // keeps answering meanwhile (a cancel still reaches a job that is winding down).
   if (parts_->engine) parts_->engine->Stop();
+  if (parts_->server) parts_->server->Stop();
 }
 
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }

@@ -245,14 +245,13 @@ void Engine::DispatchLoop(Pool& pool) {
       lock.lock();
       continue;
     }
-    // Sleep until woken (new work), a backoff expires, or the idle poll. Slots freed by finished
-    // runs are refilled by the completer in the same transaction that records the outcomes.
+    // Sleep until woken (new work, an earlier backoff), a backoff expires, or the idle poll.
+    // Slots freed by finished runs are refilled by the completer in the same transaction that
+    // records the outcomes. The deadline is recomputed after every wake-up, so a retry
+    // scheduled meanwhile is claimed when its backoff expires.
     auto wake_at = std::chrono::system_clock::now() + options_.idle_poll;
     if (pool.next_due && *pool.next_due < wake_at) wake_at = *pool.next_due;
-    const bool woken = pool.cv.wait_until(lock, wake_at, [&] {
-      return stopping_ || (pool.maybe_more && pool.busy < pool.concurrency);
-    });
-    if (!woken) {
+    if (pool.cv.wait_until(lock, wake_at) == std::cv_status::timeout) {
       pool.maybe_more = true;  // other processes may have enqueued; backoffs may have expired
       if (pool.next_due && *pool.next_due <= std::chrono::system_clock::now()) {
         pool.next_due.reset();
@@ -272,18 +271,19 @@ void Engine::WorkLoop(Pool& pool) {
       pool.ready.pop_front();
     }
     std::optional<Completion> outcome = ExecuteRun(pool, std::move(task));
+    if (outcome) {
+      SubmitCompletion(std::move(*outcome), /*holds_slot=*/true);
+      continue;
+    }
+    // Ended by the monitor (cancel grace) and already recorded: the slot frees now.
     {
       std::lock_guard lock(pool.mu);
       --pool.busy;
-      if (stopping_ && pool.busy == 0) pool.cv.notify_all();
+      pool.cv.notify_all();
     }
-    if (outcome) {
-      SubmitCompletion(std::move(*outcome));
-    } else {
-      std::lock_guard lock(done_mu_);
-      completer_poked_ = true;
-      done_cv_.notify_one();
-    }
+    std::lock_guard lock(done_mu_);
+    completer_poked_ = true;
+    done_cv_.notify_one();
   }
 }
 
@@ -351,7 +351,7 @@ std::chrono::milliseconds Engine::Backoff(int attempt) {
   return milliseconds(static_cast<std::int64_t>(exp * jitter(rng)));
 }
 
-void Engine::SubmitCompletion(Completion c) {
+void Engine::SubmitCompletion(Completion c, bool holds_slot) {
   {
     std::lock_guard lock(counters_mu_);
     switch (c.kind) {
@@ -372,42 +372,58 @@ void Engine::SubmitCompletion(Completion c) {
     }
   }
   std::lock_guard lock(done_mu_);
-  done_.push_back(std::move(c));
+  done_.push_back({std::move(c), holds_slot});
   done_cv_.notify_one();
 }
 
 void Engine::CompleteLoop() {
-  std::vector<Completion> batch;
+  std::vector<Outcome> batch;
   for (;;) {
     {
       std::unique_lock lock(done_mu_);
       done_cv_.wait(lock, [&] {
         return completer_exit_ || completer_poked_ || !done_.empty() || !batch.empty();
       });
-      for (auto& c : done_) batch.push_back(std::move(c));
+      for (auto& o : done_) batch.push_back(std::move(o));
       done_.clear();
       completer_poked_ = false;
       if (batch.empty() && completer_exit_) return;
     }
     // Group commit: every outcome that arrived meanwhile shares one transaction, and so does
-    // the claim that refills the slots they freed.
+    // the claim that refills the slots they free. The finishing runs' slots pass straight to
+    // the new claims (busy never drops in between), so the dispatcher cannot claim them too and
+    // the database never shows more runs than the concurrency limit.
+    std::vector<Completion> completions;
+    std::map<TaskType, int> freed;
+    for (const auto& o : batch) {
+      completions.push_back(o.completion);
+      if (o.holds_slot) ++freed[o.completion.lease.type];
+    }
     std::vector<TaskStore::ClaimRequest> claims;
     for (auto& [type, pool] : pools_) {
       std::lock_guard lock(pool->mu);
-      for (const auto& c : batch) {
+      for (const auto& c : completions) {
         if (c.lease.type == type && (c.kind == Completion::Kind::kRetryLater ||
                                      c.kind == Completion::Kind::kReleased)) {
           pool->maybe_more = true;
         }
       }
-      if (pool->concurrency > 0) {
-        if (const int n = ReserveSlots(*pool); n > 0) claims.push_back({type, n});
-      }
+      pool->busy -= freed[type];
+      int n = 0;
+      if (pool->concurrency > 0) n = ReserveSlots(*pool);
+      if (n > 0) claims.push_back({type, n});
+      pool->busy += freed[type];  // held until the commit below
     }
-    auto claimed = store_.CompleteAndClaim(batch, claims, options_.worker_id,
+    auto claimed = store_.CompleteAndClaim(completions, claims, options_.worker_id,
                                            ToMicros(options_.lease));
     if (claimed) {
       batch.clear();
+      for (auto& [type, pool] : pools_) {
+        if (freed[type] == 0) continue;
+        std::lock_guard lock(pool->mu);
+        pool->busy -= freed[type];
+        pool->cv.notify_all();
+      }
       for (const auto& req : claims) {
         std::vector<TaskDetail> mine;
         for (auto& t : *claimed) {

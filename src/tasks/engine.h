@@ -150,7 +150,9 @@ class Engine {
   void AdoptClaimed(Pool& pool, std::vector<TaskDetail> tasks, int reserved);
   Completion DecideOutcome(const TaskDetail& task, Run& run, const Status& status,
                            std::optional<std::string> result);
-  void SubmitCompletion(Completion c);
+  // Queues an outcome for the completer. holds_slot: the run still occupies its pool slot, which
+  // is freed only when the outcome is committed (so R never exceeds the concurrency limit).
+  void SubmitCompletion(Completion c, bool holds_slot = false);
   void FlushProgress(Run& run, bool force);
   std::chrono::milliseconds Backoff(int attempt);
 
@@ -165,7 +167,11 @@ class Engine {
 
   std::mutex done_mu_;
   std::condition_variable done_cv_;
-  std::vector<Completion> done_;
+  struct Outcome {
+    Completion completion;
+    bool holds_slot = false;
+  };
+  std::vector<Outcome> done_;
   bool completer_poked_ = false;  // a slot freed without an outcome to write
   bool completer_exit_ = false;
   std::thread completer_;

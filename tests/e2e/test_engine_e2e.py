@@ -5,7 +5,6 @@ Tasks are queued from another process (`vectorize_testkit enqueue`), which the s
 within about a second (idle poll).
 """
 
-import os
 import re
 import time
 import unittest
@@ -115,10 +114,6 @@ class EngineE2ETest(E2ETestCase):
             self.assertEqual(stats["by_type"][t]["D"], 2, stats)
         self.assertEqual(stats["total"], 10)
 
-    @unittest.skipUnless(os.environ.get("VECTORIZE_TEST_KNOWN_BUGS"),
-                         "known product bug: a finished run's slot is refilled before its D is "
-                         "recorded, so /tasks briefly shows more R than the concurrency limit; "
-                         "set VECTORIZE_TEST_KNOWN_BUGS=1 to run")
     def test_running_never_exceeds_the_concurrency_limit(self):
         env = {f"VECTORIZE_CONCURRENCY_{t.upper()}": "3" for t in TYPES}
         srv, _ = self.start_kit(env, queue=lambda s: [
@@ -293,9 +288,6 @@ class EngineE2ETest(E2ETestCase):
         self.assertEqual(metric(text, 'vectorize_engine_runs_total{outcome="done"}'), 1)
         self.assertEqual(metric(text, 'vectorize_engine_runs_total{outcome="failed"}'), 1)
 
-    @unittest.skipUnless(os.environ.get("VECTORIZE_TEST_KNOWN_BUGS"),
-                         "known product bug: a retry waits for the 1 s idle poll instead of its "
-                         "backoff (Engine::DispatchLoop); set VECTORIZE_TEST_KNOWN_BUGS=1 to run")
     def test_retry_runs_when_its_backoff_expires(self):
         # Base 50 ms: two retries are due after 25–50 ms and 50–100 ms. A retry must run when
         # its backoff expires, not at the dispatcher's next idle poll (1 s).
