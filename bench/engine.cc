@@ -19,6 +19,12 @@
 // --breakdown wraps the store in a counting decorator: calls, items per call and time per store
 // method (where the time goes, without a profiler).
 
+#include "tasks/engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -30,11 +36,6 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
-#include "tasks/engine.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/testing/scripted_job.h"
 
@@ -55,11 +56,24 @@ class NoopJob : public Job {
 // wall time spent inside (waiting for the write mutex included): the timing breakdown.
 class CountingStore final : public TaskStore {
  public:
-  enum Method { kEnqueue, kClaim, kComplete, kCompleteClaim, kProgress, kRenew, kCancelReq, kRescue, kNextRun,
-                kStats, kOther, kMethods };
+  enum Method {
+    kEnqueue,
+    kClaim,
+    kComplete,
+    kCompleteClaim,
+    kProgress,
+    kRenew,
+    kCancelReq,
+    kRescue,
+    kNextRun,
+    kStats,
+    kOther,
+    kMethods
+  };
   static constexpr const char* kNames[kMethods] = {
-      "Enqueue", "Claim", "Complete", "CompleteAndClaim", "ReportProgress", "RenewLeases", "CancelRequested",
-      "RescueExpired", "NextRunAfter", "Stats", "other"};
+      "Enqueue",     "Claim",           "Complete",      "CompleteAndClaim", "ReportProgress",
+      "RenewLeases", "CancelRequested", "RescueExpired", "NextRunAfter",     "Stats",
+      "other"};
   struct Tally {
     std::atomic<std::uint64_t> calls{0}, items{0}, nanos{0};
   };
@@ -75,9 +89,9 @@ class CountingStore final : public TaskStore {
     return r;
   }
   void Record(Method m, size_t items, std::chrono::steady_clock::time_point t0) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     tallies_[m].calls.fetch_add(1, std::memory_order_relaxed);
     tallies_[m].items.fetch_add(items, std::memory_order_relaxed);
     tallies_[m].nanos.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
@@ -168,8 +182,9 @@ std::vector<TaskType> Types(const Settings& s) {
   return {TaskType::kTraining};
 }
 
-Status EnqueueAll(const Settings& s, const std::function<Result<std::vector<std::string>>(
-                                         std::span<const NewTask>)>& enqueue) {
+Status EnqueueAll(
+    const Settings& s,
+    const std::function<Result<std::vector<std::string>>(std::span<const NewTask>)>& enqueue) {
   const auto types = Types(s);
   std::vector<NewTask> batch;
   std::int64_t made = 0;
@@ -197,9 +212,8 @@ bool Verify(TaskStore& store, std::int64_t n) {
   }
   std::int64_t per_status[5] = {};
   for (const StatsRow& r : *stats) per_status[static_cast<int>(r.status)] += r.count;
-  const bool ok = per_status[2] == n && per_status[0] + per_status[1] + per_status[3] +
-                                                per_status[4] ==
-                                            0;
+  const bool ok =
+      per_status[2] == n && per_status[0] + per_status[1] + per_status[3] + per_status[4] == 0;
   std::printf("  check: %lld D (expected %lld), Q %lld, R %lld, F %lld, C %lld -> %s\n",
               static_cast<long long>(per_status[2]), static_cast<long long>(n),
               static_cast<long long>(per_status[0]), static_cast<long long>(per_status[1]),
@@ -211,11 +225,10 @@ bool Verify(TaskStore& store, std::int64_t n) {
 // The store alone, one thread, no engine: claim up to `claim` tasks, complete them D in one
 // Complete call, repeat. The ceiling the SQLite store puts on any engine built on it.
 void RunStoreOnly(const Settings& s, int claim) {
-  const std::string dir =
-      (s.data_dir.empty() ? std::filesystem::temp_directory_path().string() +
-                                "/vectorize-engine-bench"
-                          : s.data_dir) +
-      "/store";
+  const std::string dir = (s.data_dir.empty() ? std::filesystem::temp_directory_path().string() +
+                                                    "/vectorize-engine-bench"
+                                              : s.data_dir) +
+                          "/store";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto store = SqliteTaskStore::Open({dir + "/vectorize.db", 8, true});
@@ -265,11 +278,12 @@ void RunStoreOnly(const Settings& s, int claim) {
   }
   const auto t2 = Clock::now();
   const double n = static_cast<double>(s.tasks);
-  std::printf("  claim batch %d: enqueue %.0f tasks/s; claim+complete %.3f s -> %.0f tasks/s "
-              "(%lld Claim calls, %.1f us each = %.1f us/task; Complete %.1f us/task)\n",
-              claim, n / Seconds(t1 - t0), Seconds(t2 - t1), n / Seconds(t2 - t1),
-              static_cast<long long>(claims), Seconds(claim_time) * 1e6 / static_cast<double>(claims),
-              Seconds(claim_time) * 1e6 / n, Seconds(complete_time) * 1e6 / n);
+  std::printf(
+      "  claim batch %d: enqueue %.0f tasks/s; claim+complete %.3f s -> %.0f tasks/s "
+      "(%lld Claim calls, %.1f us each = %.1f us/task; Complete %.1f us/task)\n",
+      claim, n / Seconds(t1 - t0), Seconds(t2 - t1), n / Seconds(t2 - t1),
+      static_cast<long long>(claims), Seconds(claim_time) * 1e6 / static_cast<double>(claims),
+      Seconds(claim_time) * 1e6 / n, Seconds(complete_time) * 1e6 / n);
   Verify(**store, s.tasks);
   store->reset();
   if (!s.keep) std::filesystem::remove_all(dir);
@@ -277,11 +291,10 @@ void RunStoreOnly(const Settings& s, int claim) {
 
 Outcome RunMode(const Settings& s, const std::string& mode) {
   Outcome out;
-  const std::string dir =
-      (s.data_dir.empty() ? std::filesystem::temp_directory_path().string() +
-                                "/vectorize-engine-bench"
-                          : s.data_dir) +
-      "/" + mode;
+  const std::string dir = (s.data_dir.empty() ? std::filesystem::temp_directory_path().string() +
+                                                    "/vectorize-engine-bench"
+                                              : s.data_dir) +
+                          "/" + mode;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto store = SqliteTaskStore::Open({dir + "/vectorize.db", 8, true});
@@ -304,7 +317,8 @@ Outcome RunMode(const Settings& s, const std::string& mode) {
   for (TaskType t : Types(s)) engine->Register(t, job);
 
   auto wait_done = [&](Clock::time_point deadline) {
-    while (engine->counters().done + engine->counters().failed < static_cast<std::uint64_t>(s.tasks)) {
+    while (engine->counters().done + engine->counters().failed <
+           static_cast<std::uint64_t>(s.tasks)) {
       if (Clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
@@ -389,7 +403,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({1, 5}));
   cli.add_option("--job", s.job, "noop (default) or scripted (ScriptedJob, inputs {})")
       ->check(CLI::IsMember({"noop", "scripted"}));
-  cli.add_option("--mode", mode, "live, preload, both (default), or store (the store alone, one thread, "
+  cli.add_option("--mode", mode,
+                 "live, preload, both (default), or store (the store alone, one thread, "
                  "claim batches of 1, 8, 64)")
       ->check(CLI::IsMember({"live", "preload", "both", "store"}));
   cli.add_option("--data-dir", s.data_dir,
@@ -427,20 +442,20 @@ int main(int argc, char** argv) {
       std::printf("  enqueue (engine idle): %.3f s  -> %.0f tasks/s\n", o.enqueue_s,
                   n / o.enqueue_s);
       std::printf("  drain (start -> all D): %.3f s  -> %.0f tasks/s\n", o.run_s, n / o.run_s);
-      std::printf("  enqueue + drain:        %.3f s  -> %.0f tasks/s\n", o.total_s,
-                  n / o.total_s);
+      std::printf("  enqueue + drain:        %.3f s  -> %.0f tasks/s\n", o.total_s, n / o.total_s);
     } else {
       std::printf("  enqueue (engine running): %.3f s  -> %.0f tasks/s\n", o.enqueue_s,
                   n / o.enqueue_s);
       std::printf("  enqueue start -> all D:   %.3f s  -> %.0f tasks/s\n", o.total_s,
                   n / o.total_s);
     }
-    std::printf("  (stop + final flush %.3f s; counters: claimed %llu, done %llu, failed %llu, "
-                "retried %llu)\n",
-                o.stop_s, static_cast<unsigned long long>(o.counters.claimed),
-                static_cast<unsigned long long>(o.counters.done),
-                static_cast<unsigned long long>(o.counters.failed),
-                static_cast<unsigned long long>(o.counters.retried));
+    std::printf(
+        "  (stop + final flush %.3f s; counters: claimed %llu, done %llu, failed %llu, "
+        "retried %llu)\n",
+        o.stop_s, static_cast<unsigned long long>(o.counters.claimed),
+        static_cast<unsigned long long>(o.counters.done),
+        static_cast<unsigned long long>(o.counters.failed),
+        static_cast<unsigned long long>(o.counters.retried));
   }
   return all_ok ? 0 : 1;
 }

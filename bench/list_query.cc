@@ -6,15 +6,15 @@
 //
 // QUERY is a query string like "limit=100&status=Q" (default: the tasks_api.sh list).
 
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_query.h"

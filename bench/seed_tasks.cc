@@ -17,6 +17,9 @@
 // the product's migrations), in created_at order — like a live service, where rows arrive in time
 // order — in batches of --batch rows per transaction.
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -27,11 +30,9 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include "common/time.h"
 #include "storage/sqlite/connection.h"
+#include "common/uuid.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task.h"
 
@@ -52,10 +53,9 @@ double Seconds(std::chrono::steady_clock::duration d) {
 
 // UUIDv7 layout with deterministic bits (see the file comment).
 std::string SeedId(Micros created_at, std::uint64_t seq, std::mt19937_64& rng) {
-  static constexpr char kHex[] = "0123456789abcdef";
   const std::uint64_t ms = static_cast<std::uint64_t>(created_at / 1000);
   const std::uint64_t r = rng();
-  unsigned char b[16];
+  std::array<unsigned char, 16> b{};
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
   const std::uint64_t rand_a = r & 0xfff;
   b[6] = static_cast<unsigned char>(0x70 | (rand_a >> 8));
@@ -64,14 +64,7 @@ std::string SeedId(Micros created_at, std::uint64_t seq, std::mt19937_64& rng) {
   const std::uint64_t rand_b = (((r >> 12) & 0x3fffffffULL) << 32) | (seq & 0xffffffffULL);
   for (int i = 8; i < 16; ++i) b[i] = static_cast<unsigned char>(rand_b >> (8 * (15 - i)));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0xf]);
-  }
-  return out;
+  return vectorize::FormatUuid(b);
 }
 
 // Tasks already stored, over the five tables.
@@ -80,8 +73,8 @@ vectorize::Result<std::int64_t> CountTasks(const std::string& path) {
   if (!conn) return vectorize::Fail(conn.error());
   std::int64_t total = 0;
   for (TaskType t : vectorize::tasks::kAllTaskTypes) {
-    auto st = (*conn)->Prepare(fmt::format("SELECT count(*) FROM {}",
-                                           vectorize::tasks::TaskTable(t)));
+    auto st =
+        (*conn)->Prepare(fmt::format("SELECT count(*) FROM {}", vectorize::tasks::TaskTable(t)));
     if (!st) return vectorize::Fail(st.error());
     auto row = (*st)->Step();
     if (!row) return vectorize::Fail(row.error());
@@ -101,8 +94,9 @@ int main(int argc, char** argv) {
   int batch = 50'000;
   bool append = false;
   cli.add_option("--data-dir", data_dir, "Data directory (database: DIR/vectorize.db)");
-  cli.add_option("--tasks", n, "Number of tasks to insert")->required()->check(CLI::Range(
-      std::int64_t{1}, std::int64_t{0xffffffff}));
+  cli.add_option("--tasks", n, "Number of tasks to insert")
+      ->required()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{0xffffffff}));
   cli.add_option("--seed", seed, "Random seed (default 42)");
   cli.add_option("--now", now_text,
                  "Reference time, RFC 3339 (default: the current time); fix it with --seed for "
@@ -154,8 +148,7 @@ int main(int argc, char** argv) {
     const auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     if (ec) {
-      std::fprintf(stderr, "seed_tasks: cannot create %s: %s\n", dir.c_str(),
-                   ec.message().c_str());
+      std::fprintf(stderr, "seed_tasks: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
       return 1;
     }
   }
@@ -250,9 +243,7 @@ int main(int argc, char** argv) {
       t.inputs = "{}";
       const Micros ran = run_for(rng);
       switch (t.status) {
-        case TaskStatus::kQueued:
-          t.updated_at = t.created_at;
-          break;
+        case TaskStatus::kQueued: t.updated_at = t.created_at; break;
         case TaskStatus::kRunning:
           t.started_at = t.created_at;
           t.updated_at = std::min(now, t.created_at + ran);
@@ -306,21 +297,23 @@ int main(int argc, char** argv) {
   std::printf("seeded %lld tasks into %s (seed %llu, now %s)\n", static_cast<long long>(n),
               path.c_str(), static_cast<unsigned long long>(seed),
               vectorize::FormatRfc3339(now).c_str());
-  std::printf("  types:    model_upload %lld, dataset_upload %lld, training %lld, evaluation %lld, "
-              "synthesis %lld\n",
-              static_cast<long long>(per_type[0]), static_cast<long long>(per_type[1]),
-              static_cast<long long>(per_type[2]), static_cast<long long>(per_type[3]),
-              static_cast<long long>(per_type[4]));
+  std::printf(
+      "  types:    model_upload %lld, dataset_upload %lld, training %lld, evaluation %lld, "
+      "synthesis %lld\n",
+      static_cast<long long>(per_type[0]), static_cast<long long>(per_type[1]),
+      static_cast<long long>(per_type[2]), static_cast<long long>(per_type[3]),
+      static_cast<long long>(per_type[4]));
   std::printf("  statuses: Q %lld, R %lld, D %lld, F %lld, C %lld; tagged %lld (%.1f %%)\n",
               static_cast<long long>(per_status[0]), static_cast<long long>(per_status[1]),
               static_cast<long long>(per_status[2]), static_cast<long long>(per_status[3]),
               static_cast<long long>(per_status[4]), static_cast<long long>(tagged),
               100.0 * static_cast<double>(tagged) / static_cast<double>(n));
   std::printf("  tasks in the database now: %lld\n", total ? static_cast<long long>(*total) : -1LL);
-  std::printf("  time: plan %.2f s, build rows %.2f s, BulkInsert %.2f s, checkpoint %.2f s; "
-              "total %.2f s\n",
-              Seconds(t_plan - t0), Seconds(build_time), Seconds(insert_time),
-              Seconds(t_end - t_insert), Seconds(t_end - t0));
+  std::printf(
+      "  time: plan %.2f s, build rows %.2f s, BulkInsert %.2f s, checkpoint %.2f s; "
+      "total %.2f s\n",
+      Seconds(t_plan - t0), Seconds(build_time), Seconds(insert_time), Seconds(t_end - t_insert),
+      Seconds(t_end - t0));
   std::printf("  rate: %.0f rows/s overall, %.0f rows/s in BulkInsert\n",
               static_cast<double>(n) / Seconds(t_end - t0),
               static_cast<double>(n) / Seconds(insert_time));

@@ -30,14 +30,14 @@ Result<std::string> SqlitePath(const config::Config& config) {
         "PostgreSQL is not supported by this build yet; use a sqlite:// database URL"));
   }
   auto path = storage::sqlite::SqlitePathFromUrl(url);
-  if (!path) return Fail(Error::InvalidArgument("unsupported database URL: " +
-                                                config::RedactUrl(url)));
+  if (!path)
+    return Fail(Error::InvalidArgument("unsupported database URL: " + config::RedactUrl(url)));
   std::error_code ec;
   const auto dir = std::filesystem::path(*path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return Fail(Error::Unavailable("cannot create directory " + dir.string() + ": " +
-                                   ec.message()));
+    return Fail(
+        Error::Unavailable("cannot create directory " + dir.string() + ": " + ec.message()));
   }
   return *path;
 }
@@ -81,7 +81,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   const auto& c = p->config;
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
-  if (ec) return Fail(Error::Unavailable("cannot create data dir " + c.data_dir + ": " + ec.message()));
+  if (ec)
+    return Fail(Error::Unavailable("cannot create data dir " + c.data_dir + ": " + ec.message()));
 
   auto path = SqlitePath(c);
   if (!path) return Fail(path.error());

@@ -1,10 +1,9 @@
 #include "app/cli.h"
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "common/log.h"
 

@@ -43,14 +43,20 @@ struct Error {
   // "VERSION_MISMATCH" (see SPEC §3 error bodies). Empty = derived from `code`.
   std::string public_code = {};
 
-  static Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m), {}, {}}; }
+  static Error InvalidArgument(std::string m) {
+    return {ErrorCode::kInvalidArgument, std::move(m), {}, {}};
+  }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m), {}, {}}; }
-  static Error AlreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m), {}, {}}; }
+  static Error AlreadyExists(std::string m) {
+    return {ErrorCode::kAlreadyExists, std::move(m), {}, {}};
+  }
   static Error FailedPrecondition(std::string m) {
     return {ErrorCode::kFailedPrecondition, std::move(m), {}, {}};
   }
   static Error Aborted(std::string m) { return {ErrorCode::kAborted, std::move(m), {}, {}}; }
-  static Error Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m), {}, {}}; }
+  static Error Unavailable(std::string m) {
+    return {ErrorCode::kUnavailable, std::move(m), {}, {}};
+  }
   static Error ResourceExhausted(std::string m) {
     return {ErrorCode::kResourceExhausted, std::move(m), {}, {}};
   }

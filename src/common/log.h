@@ -3,10 +3,10 @@
 // default logger (spdlog::info etc.), which is thread-safe. Every line about a task carries
 // "task=<id>".
 
+#include <spdlog/spdlog.h>
+
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 namespace vectorize {
 

@@ -1,9 +1,9 @@
 #include "common/time.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <ctime>
-
-#include <gtest/gtest.h>
 
 namespace vectorize {
 namespace {

@@ -22,10 +22,10 @@ std::string NewUuidV7() {
   // Millisecond timestamp plus a per-process counter in rand_a keeps ids from one process
   // strictly increasing even within a millisecond (RFC 9562 §6.2, method 1).
   static std::atomic<std::uint64_t> last{0};
-  const std::uint64_t ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const std::uint64_t ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   std::uint64_t prev = last.load(std::memory_order_relaxed);
   std::uint64_t next;
   do {
@@ -41,7 +41,10 @@ std::string NewUuidV7() {
   std::uint64_t r = RandomBits();
   for (int i = 8; i < 16; ++i) b[i] = static_cast<unsigned char>(r >> (8 * (i - 8)));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
+  return FormatUuid(b);
+}
 
+std::string FormatUuid(const std::array<unsigned char, 16>& b) {
   std::string out;
   out.reserve(36);
   for (int i = 0; i < 16; ++i) {

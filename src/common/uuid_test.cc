@@ -1,8 +1,8 @@
 #include "common/uuid.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace vectorize {
 namespace {

@@ -39,16 +39,16 @@ Status MigrateSqlite(sqlite::Connection& conn) {
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   if (*current > latest) {
     conn.Rollback();
-    return Fail(Error::FailedPrecondition(
-        "database schema version " + std::to_string(*current) +
-        " is newer than this binary understands (" + std::to_string(latest) + ")"));
+    return Fail(Error::FailedPrecondition("database schema version " + std::to_string(*current) +
+                                          " is newer than this binary understands (" +
+                                          std::to_string(latest) + ")"));
   }
   for (const Migration& m : migrations) {
     if (m.version <= *current) continue;
     if (auto s = conn.Exec(m.sql); !s) {
       conn.Rollback();
-      return Fail(Error::Internal("migration " + std::string(m.name) + " failed: " +
-                                  s.error().message));
+      return Fail(
+          Error::Internal("migration " + std::string(m.name) + " failed: " + s.error().message));
     }
     auto stmt = conn.Prepare(kRecordMigration);
     if (!stmt) {

@@ -24,8 +24,9 @@ TEST(MigrationsTest, AppliesOnceAndIsIdempotent) {
   // Every task table exists with its indexes.
   for (const char* t : {"model_upload_task", "dataset_upload_task", "training_task",
                         "evaluation_task", "synthesis_task"}) {
-    auto stmt = (*conn)->Prepare(std::string("SELECT count(*) FROM sqlite_master WHERE tbl_name = '") +
-                                 t + "' AND type = 'index' AND sql IS NOT NULL");
+    auto stmt =
+        (*conn)->Prepare(std::string("SELECT count(*) FROM sqlite_master WHERE tbl_name = '") + t +
+                         "' AND type = 'index' AND sql IS NOT NULL");
     ASSERT_TRUE(stmt);
     ASSERT_TRUE((*stmt)->Step().value());
     EXPECT_EQ((*stmt)->Int(0), 4) << t;

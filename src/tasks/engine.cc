@@ -231,7 +231,8 @@ void Engine::DispatchLoop(Pool& pool) {
   while (!stopping_) {
     if (const int reserved = ReserveSlots(pool); reserved > 0) {
       lock.unlock();
-      auto claimed = store_.Claim(pool.type, reserved, options_.worker_id, ToMicros(options_.lease));
+      auto claimed =
+          store_.Claim(pool.type, reserved, options_.worker_id, ToMicros(options_.lease));
       if (!claimed) {
         spdlog::warn("claiming {} tasks failed: {}", TaskTypeName(pool.type),
                      claimed.error().message);
@@ -365,7 +366,8 @@ void Engine::SubmitCompletion(Completion c, bool holds_slot) {
   if (c.kind == Completion::Kind::kRetryLater) {
     auto it = pools_.find(c.lease.type);
     if (it != pools_.end()) {
-      const auto due = std::chrono::system_clock::time_point(std::chrono::microseconds(c.run_after));
+      const auto due =
+          std::chrono::system_clock::time_point(std::chrono::microseconds(c.run_after));
       std::lock_guard lock(it->second->mu);
       if (!it->second->next_due || due < *it->second->next_due) it->second->next_due = due;
       it->second->cv.notify_all();
@@ -403,8 +405,8 @@ void Engine::CompleteLoop() {
     for (auto& [type, pool] : pools_) {
       std::lock_guard lock(pool->mu);
       for (const auto& c : completions) {
-        if (c.lease.type == type && (c.kind == Completion::Kind::kRetryLater ||
-                                     c.kind == Completion::Kind::kReleased)) {
+        if (c.lease.type == type &&
+            (c.kind == Completion::Kind::kRetryLater || c.kind == Completion::Kind::kReleased)) {
           pool->maybe_more = true;
         }
       }
@@ -414,8 +416,8 @@ void Engine::CompleteLoop() {
       if (n > 0) claims.push_back({type, n});
       pool->busy += freed[type];  // held until the commit below
     }
-    auto claimed = store_.CompleteAndClaim(completions, claims, options_.worker_id,
-                                           ToMicros(options_.lease));
+    auto claimed =
+        store_.CompleteAndClaim(completions, claims, options_.worker_id, ToMicros(options_.lease));
     if (claimed) {
       batch.clear();
       for (auto& [type, pool] : pools_) {
@@ -506,8 +508,8 @@ void Engine::MonitorLoop() {
           std::shared_ptr<Run> run;
           {
             std::lock_guard r(runs_mu_);
-            if (auto it = runs_.find(l.id); it != runs_.end() && it->second->lease.attempt ==
-                                                                    l.attempt) {
+            if (auto it = runs_.find(l.id);
+                it != runs_.end() && it->second->lease.attempt == l.attempt) {
               run = it->second;
             }
           }

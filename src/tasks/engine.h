@@ -63,18 +63,18 @@ class Job {
 };
 
 struct EngineOptions {
-  std::string worker_id;                 // unique per process; generated when empty
-  std::map<TaskType, int> concurrency;   // types absent or 0 are not run here
+  std::string worker_id;                // unique per process; generated when empty
+  std::map<TaskType, int> concurrency;  // types absent or 0 are not run here
   std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds heartbeat{10'000};
   std::chrono::milliseconds rescue_interval{5'000};
-  std::chrono::milliseconds retry_base{2'000};   // backoff: base × 2^(attempt-1), jittered
+  std::chrono::milliseconds retry_base{2'000};  // backoff: base × 2^(attempt-1), jittered
   std::chrono::milliseconds retry_max{300'000};
-  std::chrono::milliseconds cancel_poll{200};    // how often cancel requests are looked up
-  std::chrono::milliseconds cancel_grace{600};   // then a run that ignores them is ended C
-  std::chrono::milliseconds idle_poll{1'000};    // fallback look for work from other processes
+  std::chrono::milliseconds cancel_poll{200};   // how often cancel requests are looked up
+  std::chrono::milliseconds cancel_grace{600};  // then a run that ignores them is ended C
+  std::chrono::milliseconds idle_poll{1'000};   // fallback look for work from other processes
   std::chrono::milliseconds shutdown_grace{10'000};
-  int max_attempts = 3;                          // default attempt budget for manual retries
+  int max_attempts = 3;  // default attempt budget for manual retries
   bool run_rescuer = true;
 };
 
@@ -126,11 +126,11 @@ class Engine {
     int concurrency = 0;
     std::shared_ptr<Job> job;
     std::mutex mu;
-    std::condition_variable cv;          // dispatcher: work or slots; workers: runnable tasks
+    std::condition_variable cv;  // dispatcher: work or slots; workers: runnable tasks
     std::condition_variable worker_cv;
-    std::deque<TaskDetail> ready;        // claimed, waiting for a worker thread
-    int busy = 0;                        // slots taken: reserved for a claim, queued or running
-    bool maybe_more = true;              // the queue may hold claimable tasks
+    std::deque<TaskDetail> ready;  // claimed, waiting for a worker thread
+    int busy = 0;                  // slots taken: reserved for a claim, queued or running
+    bool maybe_more = true;        // the queue may hold claimable tasks
     std::optional<std::chrono::system_clock::time_point> next_due;  // earliest backoff expiry
     std::thread dispatcher;
     std::vector<std::thread> workers;

@@ -1,11 +1,11 @@
 #include "tasks/engine.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tasks/test_util.h"
 #include "tasks/testing/scripted_job.h"

@@ -1,8 +1,9 @@
 #include "tasks/task_query.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
 
 namespace vectorize::tasks {
 namespace {
@@ -50,9 +51,8 @@ size_t Utf8Length(std::string_view s) {
 }
 
 // Parses an integer parameter within [lo, hi]; records a FieldError otherwise.
-std::optional<std::int64_t> IntParam(std::string_view name, std::string_view value,
-                                     std::int64_t lo, std::int64_t hi,
-                                     std::vector<FieldError>& errors) {
+std::optional<std::int64_t> IntParam(std::string_view name, std::string_view value, std::int64_t lo,
+                                     std::int64_t hi, std::vector<FieldError>& errors) {
   auto v = ParseInt(value);
   if (!v) {
     errors.push_back(QueryError(std::string(name),
@@ -62,9 +62,9 @@ std::optional<std::int64_t> IntParam(std::string_view name, std::string_view val
     return std::nullopt;
   }
   if (*v < lo || *v > hi) {
-    errors.push_back(QueryError(std::string(name),
-                                hi == INT64_MAX ? fmt::format("must be at least {}", lo)
-                                                : fmt::format("must be between {} and {}", lo, hi)));
+    errors.push_back(QueryError(
+        std::string(name), hi == INT64_MAX ? fmt::format("must be at least {}", lo)
+                                           : fmt::format("must be between {} and {}", lo, hi)));
     return std::nullopt;
   }
   return v;
@@ -121,8 +121,8 @@ void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_
     for (TaskStatus s : statuses) {
       const char code = TaskStatusCode(s);
       if (IsTerminal(s)) {
-        arms.push_back(fmt::format("{} WHERE task_status = '{}' AND created_at >= $1{}", head,
-                                   code, tag_cond));
+        arms.push_back(fmt::format("{} WHERE task_status = '{}' AND created_at >= $1{}", head, code,
+                                   tag_cond));
         ended.push_back(code);
       } else {
         // Active work is never hidden by the window.
@@ -139,9 +139,9 @@ void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_
   for (int k = 0; k < kSpanClasses; ++k) {
     const std::string lower =
         k < kSpanClasses - 1 ? fmt::format(" AND created_at >= ${}", kFirstSpanParam + k) : "";
-    arms.push_back(fmt::format(
-        "{} WHERE span_class = {} AND created_at < $1{} AND end_date >= $1{}{}", head, k, lower,
-        status_cond, tag_cond));
+    arms.push_back(
+        fmt::format("{} WHERE span_class = {} AND created_at < $1{} AND end_date >= $1{}{}", head,
+                    k, lower, status_cond, tag_cond));
   }
 }
 
@@ -193,9 +193,9 @@ Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::s
       } else {
         errors.push_back(QueryError(
             key,
-            value.empty() ? fmt::format("must not be empty; expected one of {}", TypeList())
-                          : fmt::format("unknown task type '{}'; expected one of {}", value,
-                                        TypeList()),
+            value.empty()
+                ? fmt::format("must not be empty; expected one of {}", TypeList())
+                : fmt::format("unknown task type '{}'; expected one of {}", value, TypeList()),
             "enum"));
       }
     } else if (key == "status") {
@@ -217,8 +217,8 @@ Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::s
         errors.push_back(QueryError(key, "must not be empty"));
       } else if (Utf8Length(value) > kMaxTagLength) {
         errors.push_back(QueryError(
-            key, fmt::format("must be at most {} characters (got {})", kMaxTagLength,
-                             Utf8Length(value)),
+            key,
+            fmt::format("must be at most {} characters (got {})", kMaxTagLength, Utf8Length(value)),
             "string_too_long"));
       } else {
         q.tag = value;
@@ -278,8 +278,8 @@ storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
   }
   std::string page = UnionAll(key_arms);
   paginate(page);
-  st.sql = "WITH page AS (" + page + ") " + UnionAll(row_arms) +
-           " ORDER BY created_at DESC, id DESC";
+  st.sql =
+      "WITH page AS (" + page + ") " + UnionAll(row_arms) + " ORDER BY created_at DESC, id DESC";
   return st;
 }
 

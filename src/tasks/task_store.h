@@ -62,7 +62,8 @@ class TaskStore {
   // --- producers and the API
   // Inserts queued tasks (created_at = now) in one transaction; returns their ids in order.
   // Errors: invalid_argument (tag over 100 chars, inputs not a JSON object).
-  [[nodiscard]] virtual Result<std::vector<std::string>> Enqueue(std::span<const NewTask> tasks) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> Enqueue(
+      std::span<const NewTask> tasks) = 0;
   // Inserts tasks exactly as given (ids, states, timestamps): imports, tests, benchmarks.
   [[nodiscard]] virtual Status BulkInsert(std::span<const TaskDetail> tasks) = 0;
   [[nodiscard]] virtual Result<std::vector<TaskRecord>> List(const TaskQuery& query,

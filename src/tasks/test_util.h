@@ -1,12 +1,12 @@
 #pragma once
 // Helpers shared by the tasks tests: a fresh SQLite store in a temp dir.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tasks/sqlite/sqlite_task_store.h"
 

@@ -11,8 +11,7 @@ namespace {
 // count of finished tasks since the beginning of time would make each scrape a table scan.
 constexpr std::int64_t kMetricsWindowHours = 24;
 
-void RenderTaskMetrics(std::string& out, tasks::TaskService& service,
-                       const tasks::Engine* engine) {
+void RenderTaskMetrics(std::string& out, tasks::TaskService& service, const tasks::Engine* engine) {
   auto rows = service.Stats(kMetricsWindowHours);
   if (rows) {
     out +=
@@ -26,8 +25,9 @@ void RenderTaskMetrics(std::string& out, tasks::TaskService& service,
                            tasks::TaskTypeName(t), tasks::TaskStatusCode(s), counts[{t, s}]);
       }
     }
-    out += "# HELP vectorize_queue_depth Queued tasks per type.\n"
-           "# TYPE vectorize_queue_depth gauge\n";
+    out +=
+        "# HELP vectorize_queue_depth Queued tasks per type.\n"
+        "# TYPE vectorize_queue_depth gauge\n";
     for (auto t : tasks::kAllTaskTypes) {
       out += fmt::format("vectorize_queue_depth{{task_type=\"{}\"}} {}\n", tasks::TaskTypeName(t),
                          counts[{t, tasks::TaskStatus::kQueued}]);
@@ -35,26 +35,32 @@ void RenderTaskMetrics(std::string& out, tasks::TaskService& service,
   }
   if (!engine) return;
   const auto c = engine->counters();
-  out += "# HELP vectorize_engine_runs_total Task runs finished by this process, by outcome.\n"
-         "# TYPE vectorize_engine_runs_total counter\n";
-  const std::pair<const char*, std::uint64_t> outcomes[] = {
-      {"done", c.done},         {"failed", c.failed},     {"cancelled", c.cancelled},
-      {"retried", c.retried},   {"released", c.released}};
+  out +=
+      "# HELP vectorize_engine_runs_total Task runs finished by this process, by outcome.\n"
+      "# TYPE vectorize_engine_runs_total counter\n";
+  const std::pair<const char*, std::uint64_t> outcomes[] = {{"done", c.done},
+                                                            {"failed", c.failed},
+                                                            {"cancelled", c.cancelled},
+                                                            {"retried", c.retried},
+                                                            {"released", c.released}};
   for (const auto& [name, n] : outcomes) {
     out += fmt::format("vectorize_engine_runs_total{{outcome=\"{}\"}} {}\n", name, n);
   }
-  out += "# HELP vectorize_engine_claimed_total Tasks claimed by this process.\n"
-         "# TYPE vectorize_engine_claimed_total counter\n";
+  out +=
+      "# HELP vectorize_engine_claimed_total Tasks claimed by this process.\n"
+      "# TYPE vectorize_engine_claimed_total counter\n";
   out += fmt::format("vectorize_engine_claimed_total {}\n", c.claimed);
-  out += "# HELP vectorize_engine_rescued_total Expired leases rescued by this process.\n"
-         "# TYPE vectorize_engine_rescued_total counter\n";
+  out +=
+      "# HELP vectorize_engine_rescued_total Expired leases rescued by this process.\n"
+      "# TYPE vectorize_engine_rescued_total counter\n";
   out += fmt::format("vectorize_engine_rescued_total{{outcome=\"requeued\"}} {}\n",
                      c.rescued_requeued);
   out += fmt::format("vectorize_engine_rescued_total{{outcome=\"failed\"}} {}\n", c.rescued_failed);
   out += fmt::format("vectorize_engine_rescued_total{{outcome=\"cancelled\"}} {}\n",
                      c.rescued_cancelled);
-  out += "# HELP vectorize_engine_running Jobs running in this process.\n"
-         "# TYPE vectorize_engine_running gauge\n";
+  out +=
+      "# HELP vectorize_engine_running Jobs running in this process.\n"
+      "# TYPE vectorize_engine_running gauge\n";
   auto running = engine->RunningCounts();
   for (auto t : tasks::kAllTaskTypes) {
     out += fmt::format("vectorize_engine_running{{task_type=\"{}\"}} {}\n", tasks::TaskTypeName(t),

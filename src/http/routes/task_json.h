@@ -1,10 +1,9 @@
 #pragma once
 // JSON forms of tasks as the API returns them (SPEC §2.1; seed "Response Structure").
 
+#include <boost/json/object.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "tasks/task.h"
 

@@ -1,9 +1,10 @@
 #include "http/routes/task_json.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 namespace vectorize::http {
 namespace {

@@ -16,9 +16,10 @@ using tasks::TaskService;
 Result<std::string> TaskIdParam(const Request& req) {
   auto id = NormalizeUuid(req.PathParam("id"));
   if (!id) {
-    return Fail(Error::Validation({FieldError{
-        {"path", "id"}, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000",
-        "uuid_parsing"}}));
+    return Fail(
+        Error::Validation({FieldError{{"path", "id"},
+                                      "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000",
+                                      "uuid_parsing"}}));
   }
   return *id;
 }
@@ -74,14 +75,14 @@ Result<std::optional<std::string>> CancelReason(const Request& req) {
   boost::system::error_code ec;
   auto body = boost::json::parse(req.body, ec);
   if (ec || !body.is_object()) {
-    return Fail(Error::Validation(
-        {FieldError{{"body"}, "must be a JSON object such as {\"reason\": \"...\"}", "json_invalid"}}));
+    return Fail(Error::Validation({FieldError{
+        {"body"}, "must be a JSON object such as {\"reason\": \"...\"}", "json_invalid"}}));
   }
   const auto* reason = body.as_object().if_contains("reason");
   if (!reason || reason->is_null()) return std::optional<std::string>{};
   if (!reason->is_string() || reason->as_string().size() > 500) {
-    return Fail(Error::Validation(
-        {FieldError{{"body", "reason"}, "must be a string of at most 500 characters", "string_type"}}));
+    return Fail(Error::Validation({FieldError{
+        {"body", "reason"}, "must be a string of at most 500 characters", "string_type"}}));
   }
   return std::optional<std::string>(std::string(reason->as_string()));
 }

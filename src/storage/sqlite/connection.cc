@@ -38,7 +38,8 @@ Status Statement::Bind(int index, const Value& value) {
 Status Statement::BindAll(const std::vector<Value>& values) {
   Reset();
   // Builders share one parameter list across statement shapes; bind only what this one uses.
-  const size_t n = std::min(values.size(), static_cast<size_t>(sqlite3_bind_parameter_count(stmt_)));
+  const size_t n =
+      std::min(values.size(), static_cast<size_t>(sqlite3_bind_parameter_count(stmt_)));
   for (size_t i = 0; i < n; ++i) {
     if (auto s = Bind(static_cast<int>(i + 1), values[i]); !s) return s;
   }
@@ -97,8 +98,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     Error e = Error::Unavailable("cannot open database " + path + ": " +
                                  (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -154,8 +156,8 @@ Result<Statement*> Connection::Prepare(const std::string& sql) {
     cache_.clear();
   }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
-                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
     return Fail(SqliteError(db_, "prepare"));
   }
   auto [it, _] = cache_.emplace(sql, std::make_unique<Statement>(stmt));

@@ -1,8 +1,8 @@
 #include "storage/sqlite/connection.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 namespace vectorize::storage::sqlite {
 namespace {

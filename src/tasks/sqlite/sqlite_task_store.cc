@@ -1,8 +1,9 @@
 #include "tasks/sqlite/sqlite_task_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
-#include <fmt/format.h>
 
 #include "common/uuid.h"
 #include "storage/migrations.h"
@@ -80,8 +81,7 @@ constexpr std::string_view kRetry =
     "end_date = NULL, error_msg = NULL, progress = NULL, progress_msg = NULL, "
     "cancel_requested = 0, started_at = NULL, run_after = ?2, updated_at = ?2 "
     "WHERE id = ?3 AND task_status IN ('F', 'C')";
-constexpr std::string_view kNextRunAfter =
-    "SELECT min(run_after) FROM {0} WHERE task_status = 'Q'";
+constexpr std::string_view kNextRunAfter = "SELECT min(run_after) FROM {0} WHERE task_status = 'Q'";
 
 // The statement text for one table, formatted once per thread: the engine's hot paths run
 // these per task.
@@ -97,25 +97,29 @@ const std::string& Sql(std::string_view tmpl, TaskType type) {
   return it->second;
 }
 
-Value Opt(const std::optional<std::string>& v) {
-  return v ? Value(*v) : Value(std::monostate{});
-}
+Value Opt(const std::optional<std::string>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 Value Opt(const std::optional<Micros>& v) {
   return v ? Value(std::int64_t{*v}) : Value(std::monostate{});
 }
 Value Opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 
+// Reads task_status, tag, created_at, end_date, error_msg, progress, progress_msg from the
+// seven columns starting at `first` (the order of kDetailColumns and of the list statement).
+void ReadRecordColumns(const Statement& s, int first, TaskRecord& r) {
+  r.status = ParseTaskStatus(s.Text(first)).value_or(TaskStatus::kQueued);
+  r.tag = s.OptText(first + 1);
+  r.created_at = s.Int(first + 2);
+  r.end_date = s.OptInt(first + 3);
+  r.error_msg = s.OptText(first + 4);
+  r.progress = s.OptDouble(first + 5);
+  r.progress_msg = s.OptText(first + 6);
+}
+
 TaskDetail ReadDetail(const Statement& s, TaskType type) {
   TaskDetail d;
   d.id = s.Text(0);
   d.type = type;
-  d.status = ParseTaskStatus(s.Text(1)).value_or(TaskStatus::kQueued);
-  d.tag = s.OptText(2);
-  d.created_at = s.Int(3);
-  d.end_date = s.OptInt(4);
-  d.error_msg = s.OptText(5);
-  d.progress = s.OptDouble(6);
-  d.progress_msg = s.OptText(7);
+  ReadRecordColumns(s, 1, d);
   d.started_at = s.OptInt(8);
   d.updated_at = s.Int(9);
   d.attempts = static_cast<int>(s.Int(10));
@@ -248,12 +252,12 @@ Result<std::vector<std::string>> SqliteTaskStore::Enqueue(std::span<const NewTas
     ids.reserve(tasks.size());
     for (const NewTask& t : tasks) {
       std::string id = t.id.empty() ? NewUuidV7() : t.id;
-      if (auto s = RunStatement(
-              conn, Sql(kInsert, t.type),
-              {id, std::string("Q"), Opt(t.tag), now, std::monostate{}, now, std::monostate{},
-               std::monostate{}, std::monostate{}, std::monostate{}, std::int64_t{1},
-               std::int64_t{t.max_attempts}, now, std::monostate{}, std::monostate{},
-               std::int64_t{0}, t.inputs, std::monostate{}});
+      if (auto s =
+              RunStatement(conn, Sql(kInsert, t.type),
+                           {id, std::string("Q"), Opt(t.tag), now, std::monostate{}, now,
+                            std::monostate{}, std::monostate{}, std::monostate{}, std::monostate{},
+                            std::int64_t{1}, std::int64_t{t.max_attempts}, now, std::monostate{},
+                            std::monostate{}, std::int64_t{0}, t.inputs, std::monostate{}});
           !s) {
         return Fail(s.error());
       }
@@ -269,11 +273,10 @@ Status SqliteTaskStore::BulkInsert(std::span<const TaskDetail> tasks) {
       if (auto s = RunStatement(
               conn, Sql(kInsert, t.type),
               {t.id, std::string(1, TaskStatusCode(t.status)), Opt(t.tag), t.created_at,
-               Opt(t.started_at), t.updated_at, Opt(t.end_date), Opt(t.error_msg),
-               Opt(t.progress), Opt(t.progress_msg), std::int64_t{t.attempts},
-               std::int64_t{t.max_attempts}, t.run_after, Opt(t.worker_id),
-               Opt(t.lease_expires_at), std::int64_t{t.cancel_requested ? 1 : 0}, t.inputs,
-               Opt(t.result)});
+               Opt(t.started_at), t.updated_at, Opt(t.end_date), Opt(t.error_msg), Opt(t.progress),
+               Opt(t.progress_msg), std::int64_t{t.attempts}, std::int64_t{t.max_attempts},
+               t.run_after, Opt(t.worker_id), Opt(t.lease_expires_at),
+               std::int64_t{t.cancel_requested ? 1 : 0}, t.inputs, Opt(t.result)});
           !s) {
         return s;
       }
@@ -302,13 +305,7 @@ Result<std::vector<TaskRecord>> SqliteTaskStore::List(const TaskQuery& query, Mi
     TaskRecord r;
     r.id = s.Text(0);
     r.type = ParseTaskType(s.Text(1)).value_or(TaskType::kModelUpload);
-    r.status = ParseTaskStatus(s.Text(2)).value_or(TaskStatus::kQueued);
-    r.tag = s.OptText(3);
-    r.created_at = s.Int(4);
-    r.end_date = s.OptInt(5);
-    r.error_msg = s.OptText(6);
-    r.progress = s.OptDouble(7);
-    r.progress_msg = s.OptText(8);
+    ReadRecordColumns(s, 2, r);
     out.push_back(std::move(r));
   }
   (*stmt)->Reset();
@@ -445,8 +442,8 @@ Status CompleteIn(Connection& conn, std::span<const Completion> completions, Mic
                          : c.kind == Completion::Kind::kFailed ? "F"
                                                                : "C";
       s = RunStatement(conn, Sql(kFinish, r.type),
-                       {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id,
-                        r.worker_id, std::int64_t{r.attempt}});
+                       {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id, r.worker_id,
+                        std::int64_t{r.attempt}});
     }
     if (!s) return s;
   }
@@ -456,8 +453,7 @@ Status CompleteIn(Connection& conn, std::span<const Completion> completions, Mic
 }  // namespace
 
 Result<std::vector<TaskDetail>> SqliteTaskStore::Claim(TaskType type, int max,
-                                                       const std::string& worker_id,
-                                                       Micros lease) {
+                                                       const std::string& worker_id, Micros lease) {
   const ClaimRequest req{type, max};
   return CompleteAndClaim({}, std::span<const ClaimRequest>(&req, 1), worker_id, lease);
 }
@@ -530,9 +526,9 @@ Status SqliteTaskStore::ReportProgress(const LeaseRef& run, std::optional<double
                                        const std::string& message) {
   const Micros now = NowMicros();
   return WriteTxn([&](Connection& conn) -> Status {
-    return RunStatement(conn, Sql(kProgress, run.type),
-                        {Opt(progress), message, now, run.id, run.worker_id,
-                         std::int64_t{run.attempt}});
+    return RunStatement(
+        conn, Sql(kProgress, run.type),
+        {Opt(progress), message, now, run.id, run.worker_id, std::int64_t{run.attempt}});
   });
 }
 

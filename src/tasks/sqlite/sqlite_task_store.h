@@ -18,9 +18,9 @@ namespace vectorize::tasks {
 class SqliteTaskStore final : public TaskStore {
  public:
   struct Options {
-    std::string path;          // database file
-    int max_readers = 8;       // reader connections kept open
-    bool migrate = true;       // apply pending migrations on open
+    std::string path;     // database file
+    int max_readers = 8;  // reader connections kept open
+    bool migrate = true;  // apply pending migrations on open
   };
 
   // Opens the database, applies migrations if asked. Errors: unavailable (cannot open),

@@ -1,11 +1,11 @@
 #include "tasks/sqlite/sqlite_task_store.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/uuid.h"
 #include "tasks/test_util.h"
@@ -57,8 +57,8 @@ std::vector<TaskDetail> RandomTasks(int n, std::mt19937_64& rng) {
     t.id = NewUuidV7();
     t.type = kAllTaskTypes[type_d(rng)];
     const int s = status_d(rng);
-    t.status = s < 3 ? TaskStatus::kQueued
-               : s < 6 ? TaskStatus::kRunning
+    t.status = s < 3    ? TaskStatus::kQueued
+               : s < 6  ? TaskStatus::kRunning
                : s < 80 ? TaskStatus::kDone
                : s < 92 ? TaskStatus::kFailed
                         : TaskStatus::kCancelled;
@@ -67,8 +67,8 @@ std::vector<TaskDetail> RandomTasks(int n, std::mt19937_64& rng) {
     t.updated_at = t.created_at;
     t.run_after = t.created_at;
     if (IsTerminal(t.status)) {
-      t.end_date = std::min(kNow, t.created_at + static_cast<Micros>(
-                                                     std::exp(log_span(rng)) * kMicrosPerSecond));
+      t.end_date = std::min(
+          kNow, t.created_at + static_cast<Micros>(std::exp(log_span(rng)) * kMicrosPerSecond));
     }
     out.push_back(std::move(t));
   }

@@ -1,10 +1,9 @@
 #include "tasks/testing/scripted_job.h"
 
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
-
-#include <boost/json/parse.hpp>
 
 namespace vectorize::tasks::testing {
 
@@ -52,7 +51,8 @@ Status ScriptedJob::Run(JobContext& ctx) {
   }
   if (flag("crash")) throw std::runtime_error("scripted crash");
   const std::string fail = str("fail");
-  if (fail == "permanent") return Fail(Error::InvalidArgument("bad input: column 'question' missing"));
+  if (fail == "permanent")
+    return Fail(Error::InvalidArgument("bad input: column 'question' missing"));
   if (fail == "transient" && ctx.task().attempts <= num("fail_times", 1'000'000)) {
     return Fail(Error::Unavailable("hub answered 503"));
   }
