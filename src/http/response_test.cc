@@ -37,7 +37,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{Error::ResourceExhausted("queue full"), 429, "OVERLOADED"},
                       Case{Error::Unavailable("db down"), 503, "UNAVAILABLE"},
                       Case{Error::DeadlineExceeded("slow"), 504, "TIMEOUT"},
-                      Case{Error::Cancelled("cancelled"), 499, "CANCELLED"}));
+                      Case{Error::Cancelled("cancelled"), 499, "CANCELLED"}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return std::string(ErrorCodeName(info.param.error.code)) + "_" +
+             std::to_string(info.param.status);
+    });
 
 TEST(ErrorResponse, InternalHidesMessage) {
   const Response response = ErrorResponse(Error::Internal("SQLITE_CORRUPT at /var/db"));
