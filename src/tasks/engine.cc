@@ -211,6 +211,8 @@ void Engine::AdoptClaimed(Pool& pool, std::vector<TaskDetail> tasks, int reserve
       for (TaskDetail& t : tasks) {
         auto run = std::make_shared<Run>();
         run->lease = LeaseRef{t.id, t.type, options_.worker_id, t.attempts};
+        // The first progress write waits one interval too: a short run's outcome supersedes it.
+        run->last_progress_write = Clock::now();
         {
           std::lock_guard r(runs_mu_);
           runs_[t.id] = run;
