@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace vectorize::http {
 namespace {
 
@@ -36,9 +38,9 @@ Response ValidationBody(const std::vector<FieldError>& fields) {
   boost::json::array detail;
   for (const FieldError& field : fields) {
     boost::json::array loc;
-    for (const std::string& part : field.loc) loc.emplace_back(part);
-    detail.emplace_back(
-        boost::json::object{{"loc", std::move(loc)}, {"msg", field.msg}, {"type", field.type}});
+    for (const std::string& part : field.loc) loc.emplace_back(SanitizeUtf8(part, 200));
+    detail.emplace_back(boost::json::object{
+        {"loc", std::move(loc)}, {"msg", SanitizeUtf8(field.msg, 1000)}, {"type", field.type}});
   }
   return Response::Json(422, boost::json::object{{"detail", std::move(detail)}});
 }
@@ -78,7 +80,10 @@ Response ErrorResponse(const Error& error) {
     message = "internal server error";
   }
   const std::string_view code = error.public_code.empty() ? mapping.code : error.public_code;
-  return Response::Json(mapping.status, boost::json::object{{"code", code}, {"message", message}});
+  // Messages may echo request input (a path, a value): JSON output must stay valid UTF-8.
+  return Response::Json(
+      mapping.status,
+      boost::json::object{{"code", code}, {"message", SanitizeUtf8(message, 1000)}});
 }
 
 Response ValidationError(std::vector<FieldError> fields) { return ValidationBody(fields); }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/utf8.h"
+
 namespace vectorize::tasks {
 namespace {
 
@@ -55,10 +57,11 @@ std::optional<std::int64_t> IntParam(std::string_view name, std::string_view val
                                      std::int64_t hi, std::vector<FieldError>& errors) {
   auto v = ParseInt(value);
   if (!v) {
-    errors.push_back(QueryError(std::string(name),
-                                value.empty() ? "must not be empty; expected an integer"
-                                              : fmt::format("'{}' is not an integer", value),
-                                "int_parsing"));
+    errors.push_back(
+        QueryError(std::string(name),
+                   value.empty() ? "must not be empty; expected an integer"
+                                 : fmt::format("'{}' is not an integer", SanitizeUtf8(value, 40)),
+                   "int_parsing"));
     return std::nullopt;
   }
   if (*v < lo || *v > hi) {
@@ -193,9 +196,9 @@ Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::s
       } else {
         errors.push_back(QueryError(
             key,
-            value.empty()
-                ? fmt::format("must not be empty; expected one of {}", TypeList())
-                : fmt::format("unknown task type '{}'; expected one of {}", value, TypeList()),
+            value.empty() ? fmt::format("must not be empty; expected one of {}", TypeList())
+                          : fmt::format("unknown task type '{}'; expected one of {}",
+                                        SanitizeUtf8(value, 40), TypeList()),
             "enum"));
       }
     } else if (key == "status") {
@@ -209,12 +212,14 @@ Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::s
             value.empty() ? "must not be empty; expected one of Q, R, D, F, C"
                           : fmt::format("unknown status '{}'; expected one of Q (queued), "
                                         "R (running), D (done), F (failed), C (cancelled)",
-                                        value),
+                                        SanitizeUtf8(value, 40)),
             "enum"));
       }
     } else if (key == "tag") {
       if (value.empty()) {
         errors.push_back(QueryError(key, "must not be empty"));
+      } else if (!IsValidUtf8(value)) {
+        errors.push_back(QueryError(key, "must be valid UTF-8 text", "string_unicode"));
       } else if (Utf8Length(value) > kMaxTagLength) {
         errors.push_back(QueryError(
             key,

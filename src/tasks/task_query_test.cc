@@ -70,6 +70,7 @@ TEST(TaskQueryTest, EveryInvalidValueNamesItsParameter) {
       {{{"tag", std::string(256, 'x')}}, "tag"},
       {{{"tag", std::string(101, 'x')}}, "tag"},
       {{{"tag", ""}}, "tag"},
+      {{{"tag", "\xff\xfe"}}, "tag"},
   };
   for (const auto& [params, name] : cases) {
     Error e = ParseError(params);
@@ -78,6 +79,13 @@ TEST(TaskQueryTest, EveryInvalidValueNamesItsParameter) {
     EXPECT_EQ(e.fields[0].loc, (std::vector<std::string>{"query", name}));
     EXPECT_FALSE(e.fields[0].msg.empty());
   }
+}
+
+TEST(TaskQueryTest, EchoedValuesAreValidUtf8AndShort) {
+  Error e = ParseError({{"limit", std::string("\xff") + std::string(500, '9')}});
+  ASSERT_EQ(e.fields.size(), 1u);
+  EXPECT_LT(e.fields[0].msg.size(), 120u);
+  EXPECT_EQ(e.fields[0].msg.find('\xff'), std::string::npos);
 }
 
 TEST(TaskQueryTest, ReportsEveryProblemAtOnce) {
