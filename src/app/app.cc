@@ -100,6 +100,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
+    // Load balancers and orchestrators probe /health without credentials.
+    p->router.RequireApiKeys(c.api_keys, {"/health"});
     http::ServerOptions so;
     so.host = c.host;
     so.port = c.port;

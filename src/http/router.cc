@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/utf8.h"
+
 namespace vectorize::http {
 namespace {
 
@@ -81,9 +83,62 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
       Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+void Router::RequireApiKeys(std::vector<std::string> keys, std::vector<std::string> open_paths) {
+  api_keys_ = std::move(keys);
+  open_paths_ = std::move(open_paths);
+}
+
+namespace {
+
+// Compares in time independent of where the strings differ (no early exit on a mismatch).
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+std::optional<std::string_view> PresentedKey(const Request& request) {
+  if (auto auth = request.Header("authorization")) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth->size() > kBearer.size() &&
+        std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return auth->substr(kBearer.size());
+    }
+  }
+  return request.Header("x-api-key");
+}
+
+}  // namespace
+
 Response Router::Dispatch(Request& request) const {
   request.route.clear();
   request.path_params.clear();
+  if (!api_keys_.empty()) {
+    const bool open =
+        (request.method == "GET" || request.method == "HEAD") &&
+        std::find(open_paths_.begin(), open_paths_.end(), request.path) != open_paths_.end();
+    if (!open) {
+      const auto key = PresentedKey(request);
+      bool ok = false;
+      for (const auto& k : api_keys_) ok |= key && ConstantTimeEquals(*key, k);
+      if (!ok) {
+        Response r = Response::Json(
+            401, boost::json::object{
+                     {"code", "UNAUTHORIZED"},
+                     {"message", key ? "invalid API key"
+                                     : "missing API key: send 'Authorization: Bearer <key>' or "
+                                       "'X-API-Key: <key>'"}});
+        r.WithHeader("WWW-Authenticate", "Bearer");
+        return r;
+      }
+    }
+  }
   const std::vector<std::string_view> path = Split(request.path);
 
   auto find = [&](std::string_view method) -> const Route* {
@@ -106,9 +161,10 @@ Response Router::Dispatch(Request& request) const {
       if (candidate.method == "GET") allowed.insert("HEAD");
     }
     if (allowed.empty()) {
-      return Response::Json(404, boost::json::object{{"code", "NOT_FOUND"},
-                                                     {"message", "No route for " + request.method +
-                                                                     " " + request.path}});
+      return Response::Json(
+          404, boost::json::object{{"code", "NOT_FOUND"},
+                                   {"message", SanitizeUtf8("No route for " + request.method + " " +
+                                                            request.path)}});
     }
     std::string allow;
     for (const std::string& method : allowed) {
@@ -116,9 +172,10 @@ Response Router::Dispatch(Request& request) const {
       allow += method;
     }
     Response response = Response::Json(
-        405, boost::json::object{{"code", "METHOD_NOT_ALLOWED"},
-                                 {"message", "Method " + request.method + " not allowed for " +
-                                                 request.path + " (allowed: " + allow + ")"}});
+        405, boost::json::object{
+                 {"code", "METHOD_NOT_ALLOWED"},
+                 {"message", SanitizeUtf8("Method " + request.method + " not allowed for " +
+                                          request.path + " (allowed: " + allow + ")")}});
     response.WithHeader("Allow", std::move(allow));
     return response;
   }

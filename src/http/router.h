@@ -35,6 +35,12 @@ class Router {
   // Exceptions escaping a handler are caught here and answered 500 (logged).
   Response Dispatch(Request& request) const;
 
+  // From now on every request needs one of `keys`, as `Authorization: Bearer <key>` or
+  // `X-API-Key: <key>`, except GET/HEAD of the exact paths in `open_paths` (e.g. "/health");
+  // otherwise 401 {"code":"UNAUTHORIZED"} (before routing, so unknown paths leak nothing).
+  // Empty keys = no authentication. REQUIRES: before the server starts.
+  void RequireApiKeys(std::vector<std::string> keys, std::vector<std::string> open_paths);
+
   // Every registered route (for /openapi.json completeness checks).
   [[nodiscard]] std::vector<RouteInfo> Routes() const;
 
@@ -46,6 +52,8 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::vector<std::string> api_keys_;
+  std::vector<std::string> open_paths_;
 };
 
 }  // namespace vectorize::http

@@ -195,3 +195,69 @@ TEST(RequestTest, QueryAllKeepsOrderOfRepeatedKeys) {
 
 }  // namespace
 }  // namespace vectorize::http
+
+namespace vectorize::http {
+namespace {
+
+class RouterAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/tasks", [](Request&) { return Response::Text(200, "list"); });
+    router_.Add("GET", "/health", [](Request&) { return Response::Text(200, "ok"); });
+    router_.Add("POST", "/health", [](Request&) { return Response::Text(200, "post"); });
+    router_.RequireApiKeys({"key-one", "key-two"}, {"/health"});
+  }
+  Response Send(std::string method, std::string path,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.headers = std::move(headers);
+    return router_.Dispatch(r);
+  }
+  Router router_;
+};
+
+TEST_F(RouterAuthTest, MissingOrWrongKeyIs401Json) {
+  for (auto headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {},
+           {{"authorization", "Bearer nope"}},
+           {{"x-api-key", "key-one "}},
+           {{"authorization", "Basic key-one"}},
+           {{"authorization", "Bearer "}}}) {
+    Response r = Send("GET", "/tasks", headers);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(boost::json::parse(r.body).at("code").as_string(), "UNAUTHORIZED");
+    bool has_challenge = false;
+    for (auto& [k, v] : r.headers) has_challenge |= k == "WWW-Authenticate" && v == "Bearer";
+    EXPECT_TRUE(has_challenge);
+  }
+  // Unknown routes do not reveal themselves to anonymous callers.
+  EXPECT_EQ(Send("GET", "/secret").status, 401);
+}
+
+TEST_F(RouterAuthTest, EitherHeaderWithAnyKeyPasses) {
+  EXPECT_EQ(Send("GET", "/tasks", {{"authorization", "Bearer key-one"}}).status, 200);
+  EXPECT_EQ(Send("GET", "/tasks", {{"authorization", "bearer key-two"}}).status, 200);
+  EXPECT_EQ(Send("GET", "/tasks", {{"x-api-key", "key-two"}}).status, 200);
+  EXPECT_EQ(Send("GET", "/secret", {{"x-api-key", "key-two"}}).status, 404);
+}
+
+TEST_F(RouterAuthTest, HealthStaysOpenForGetOnly) {
+  EXPECT_EQ(Send("GET", "/health").status, 200);
+  EXPECT_EQ(Send("HEAD", "/health").status, 200);
+  EXPECT_EQ(Send("POST", "/health").status, 401);
+}
+
+TEST(RouterNoAuthTest, WithoutKeysEverythingIsOpen) {
+  Router router;
+  router.Add("GET", "/tasks", [](Request&) { return Response::Text(200, "list"); });
+  router.RequireApiKeys({}, {"/health"});
+  Request r;
+  r.method = "GET";
+  r.path = "/tasks";
+  EXPECT_EQ(router.Dispatch(r).status, 200);
+}
+
+}  // namespace
+}  // namespace vectorize::http

@@ -313,8 +313,14 @@ std::optional<Completion> Engine::ExecuteRun(Pool& pool, TaskDetail task) {
     runs_.erase(task.id);
   }
   if (run->force_ended) return std::nullopt;  // already ended C by the monitor
-  // Progress still pending is superseded by the outcome (D records 1.0), so it is not written.
-  return DecideOutcome(task, *run, status, std::move(ctx.result_));
+  Completion outcome = DecideOutcome(task, *run, status, std::move(ctx.result_));
+  // Progress still pending rides along with the outcome instead of costing a write of its own.
+  {
+    std::lock_guard flushing(run->flush_mu);
+    std::lock_guard lock(run->progress_mu);
+    if (run->pending_progress) outcome.progress_msg = std::move(run->pending_progress->second);
+  }
+  return outcome;
 }
 
 Completion Engine::DecideOutcome(const TaskDetail& task, Run& run, const Status& status,
@@ -452,6 +458,9 @@ void Engine::CompleteLoop() {
 }
 
 void Engine::FlushProgress(Run& run, bool force) {
+  // One flush at a time per run, held across the write, so that the outcome (which takes what
+  // is still pending under the same lock) can never be committed before a flush of older progress.
+  std::lock_guard flushing(run.flush_mu);
   std::optional<std::pair<std::optional<double>, std::string>> p;
   {
     std::lock_guard lock(run.progress_mu);

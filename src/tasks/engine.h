@@ -117,7 +117,8 @@ class Engine {
     std::atomic<JobContext::StopReason> stop{JobContext::StopReason::kNone};
     std::chrono::steady_clock::time_point stop_at{};
     std::atomic<bool> force_ended{false};  // ended C by the engine after cancel_grace
-    std::mutex progress_mu;
+    std::mutex progress_mu;                // guards pending_progress and last_progress_write
+    std::mutex flush_mu;                   // held while a progress write is in flight
     std::optional<std::pair<std::optional<double>, std::string>> pending_progress;
     std::chrono::steady_clock::time_point last_progress_write{};
   };

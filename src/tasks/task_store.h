@@ -36,6 +36,9 @@ struct Completion {
   std::optional<std::string> error_msg;  // F: why; C: optional reason; retry: the error
   std::optional<std::string> result;     // D: JSON object of links to what it produced
   Micros run_after = 0;                  // kRetryLater/kReleased: not before this time
+  // The run's last progress message not yet written (kept on the task, so a D task shows the
+  // final "step 15/15" rather than the last throttled one).
+  std::optional<std::string> progress_msg;
 };
 
 enum class CancelOutcome {

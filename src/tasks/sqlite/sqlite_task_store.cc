@@ -47,7 +47,7 @@ constexpr std::string_view kProgress =
 constexpr std::string_view kFinish =
     "UPDATE {0} SET task_status = ?1, end_date = ?2, updated_at = ?2, error_msg = ?3, "
     "result = coalesce(?4, result), progress = CASE WHEN ?1 = 'D' THEN 1.0 ELSE progress END, "
-    "worker_id = NULL, lease_expires_at = NULL "
+    "progress_msg = coalesce(?8, progress_msg), worker_id = NULL, lease_expires_at = NULL "
     "WHERE id = ?5 AND task_status = 'R' AND worker_id = ?6 AND attempts = ?7";
 constexpr std::string_view kRequeue =
     "UPDATE {0} SET task_status = 'Q', attempts = attempts + 1, run_after = ?1, updated_at = ?2, "
@@ -443,7 +443,7 @@ Status CompleteIn(Connection& conn, std::span<const Completion> completions, Mic
                                                                : "C";
       s = RunStatement(conn, Sql(kFinish, r.type),
                        {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id, r.worker_id,
-                        std::int64_t{r.attempt}});
+                        std::int64_t{r.attempt}, Opt(c.progress_msg)});
     }
     if (!s) return s;
   }
