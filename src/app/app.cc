@@ -7,6 +7,7 @@
 
 #include "http/http_metrics.h"
 #include "http/router.h"
+#include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
 #include "http/server.h"
@@ -100,8 +101,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
-    // Load balancers and orchestrators probe /health without credentials.
-    p->router.RequireApiKeys(c.api_keys, {"/health"});
+    http::AddOpenApiRoutes(p->router);
+    // Load balancers and orchestrators probe /health without credentials; the /docs page is
+    // static and asks the browser for the key before it fetches /openapi.json.
+    p->router.RequireApiKeys(c.api_keys, {"/health", "/docs"});
     http::ServerOptions so;
     so.host = c.host;
     so.port = c.port;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/tasks_cli.h"
 #include "common/log.h"
 
 namespace vectorize::app {
@@ -100,11 +101,15 @@ int RunCli(int argc, char** argv, const OptionsHook& hook) {
   auto* show_config = cli.add_subcommand("config", "Print the effective settings (secrets hidden)");
   AddStorageFlags(show_config, f);
 
+  // A client of the HTTP API: loads no server config (see docs/cli.md).
+  vectorize::cli::TasksCommand tasks(cli);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    return tasks.parsed() ? tasks.ExitForParseError(cli, e) : cli.exit(e);
   }
+  if (tasks.parsed()) return tasks.Run();
 
   auto config = config::LoadConfig(Sources(f));
   if (!config) {
