@@ -21,8 +21,9 @@ build: configure
 run: build
 	$(BUILD)/vectorize serve $(ARGS)
 
+# The storage contract suite and the PostgreSQL tests run against a private, throw-away cluster.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+	bash scripts/test-postgres.sh run sh -c 'cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600'
 
 clean:
 	rm -rf $(BUILD)

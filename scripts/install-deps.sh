@@ -8,7 +8,9 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   # libraries (Boost 1.81: Beast/Asio, JSON, URL)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  # PostgreSQL 15: the scale-out backend; the tests start a private cluster (scripts/test-postgres.sh)
+  postgresql
   # tests and benchmarks
   libgtest-dev libgmock-dev sqlite3 wrk curl python3
 )

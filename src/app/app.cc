@@ -12,7 +12,10 @@
 #include "http/routes/tasks_routes.h"
 #include "http/server.h"
 #include "storage/migrations.h"
+#include "storage/postgres/connection.h"
+#include "storage/postgres/migrations.h"
 #include "storage/sqlite/connection.h"
+#include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_service.h"
 
@@ -24,15 +27,16 @@ using std::chrono::milliseconds;
 
 milliseconds Ms(double seconds) { return milliseconds(static_cast<std::int64_t>(seconds * 1000)); }
 
+bool IsPostgresUrl(const std::string& url) {
+  return url.starts_with("postgresql:") || url.starts_with("postgres:");
+}
+
 Result<std::string> SqlitePath(const config::Config& config) {
   const std::string url = config.EffectiveDatabaseUrl();
-  if (url.starts_with("postgresql:") || url.starts_with("postgres:")) {
-    return Fail(Error::FailedPrecondition(
-        "PostgreSQL is not supported by this build yet; use a sqlite:// database URL"));
-  }
   auto path = storage::sqlite::SqlitePathFromUrl(url);
-  if (!path)
+  if (!path) {
     return Fail(Error::InvalidArgument("unsupported database URL: " + config::RedactUrl(url)));
+  }
   std::error_code ec;
   const auto dir = std::filesystem::path(*path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -41,6 +45,24 @@ Result<std::string> SqlitePath(const config::Config& config) {
         Error::Unavailable("cannot create directory " + dir.string() + ": " + ec.message()));
   }
   return *path;
+}
+
+// The task store the database URL selects: SQLite (embedded default) or PostgreSQL.
+Result<std::unique_ptr<tasks::TaskStore>> OpenTaskStore(const config::Config& c) {
+  const std::string url = c.EffectiveDatabaseUrl();
+  if (IsPostgresUrl(url)) {
+    tasks::PostgresTaskStore::Options o;
+    o.url = url;
+    o.migrate = c.migrate_on_start;
+    auto store = tasks::PostgresTaskStore::Open(std::move(o));
+    if (!store) return Fail(store.error());
+    return std::unique_ptr<tasks::TaskStore>(std::move(*store));
+  }
+  auto path = SqlitePath(c);
+  if (!path) return Fail(path.error());
+  auto store = tasks::SqliteTaskStore::Open({*path, 8, c.migrate_on_start});
+  if (!store) return Fail(store.error());
+  return std::unique_ptr<tasks::TaskStore>(std::move(*store));
 }
 
 tasks::EngineOptions EngineOptionsFrom(const config::Config& c) {
@@ -85,9 +107,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   if (ec)
     return Fail(Error::Unavailable("cannot create data dir " + c.data_dir + ": " + ec.message()));
 
-  auto path = SqlitePath(c);
-  if (!path) return Fail(path.error());
-  auto store = tasks::SqliteTaskStore::Open({*path, 8, c.migrate_on_start});
+  auto store = OpenTaskStore(c);
   if (!store) return Fail(store.error());
   p->store = std::move(*store);
   spdlog::info("database {}", config::RedactUrl(c.EffectiveDatabaseUrl()));
@@ -142,6 +162,13 @@ void App::Stop() {
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }
 
 Result<int> Migrate(const config::Config& config) {
+  const std::string url = config.EffectiveDatabaseUrl();
+  if (IsPostgresUrl(url)) {
+    auto conn = storage::postgres::Connection::Open({url});
+    if (!conn) return Fail(conn.error());
+    if (auto s = storage::postgres::Migrate(**conn); !s) return Fail(s.error());
+    return storage::postgres::SchemaVersion(**conn);
+  }
   auto path = SqlitePath(config);
   if (!path) return Fail(path.error());
   auto conn = storage::sqlite::Connection::Open(*path);

@@ -22,7 +22,8 @@ void AddStorageFlags(CLI::App* cmd, CommonFlags& f) {
   cmd->add_option("--config", f.config_file, "TOML config file (see docs/configuration.md)");
   cmd->add_option("--data-dir", f.data_dir, "Data directory: database, datasets, models");
   cmd->add_option("--database-url", f.database_url,
-                  "sqlite:///path/file.db (default: <data dir>/vectorize.db)");
+                  "sqlite:///path/file.db (default: <data dir>/vectorize.db) or "
+                  "postgresql://user:pass@host:port/db");
   cmd->add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off");
   cmd->add_option("--log-format", f.log_format, "text|json");
 }
@@ -91,7 +92,8 @@ int RunCli(int argc, char** argv, const OptionsHook& hook) {
   auto* worker = cli.add_subcommand(
       "worker",
       "Workers only, no HTTP. On SQLite they share the database file with `serve` on the same "
-      "machine; scale-out across machines needs PostgreSQL (not in this build yet).");
+      "machine; with --database-url postgresql://… any number of them, on any machines, share "
+      "the work.");
   AddStorageFlags(worker, f);
   worker->add_flag("--no-migrate", f.no_migrate, "Do not apply migrations at start-up");
 

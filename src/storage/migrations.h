@@ -19,6 +19,8 @@ struct Migration {
 
 // In ascending version order.
 std::span<const Migration> SqliteMigrations();
+// The PostgreSQL dialect of the same schema (applied by storage/postgres/migrations.h).
+std::span<const Migration> PostgresMigrations();
 
 // Applies every pending SQLite migration. Errors: internal with the failing migration's name;
 // failed_precondition when the database is newer than this binary.

@@ -538,12 +538,14 @@ void Engine::MonitorLoop() {
       next_rescue = now + options_.rescue_interval;
       if (auto rep = store_.RescueExpired(); rep) {
         if (rep->requeued + rep->failed + rep->cancelled > 0) {
+          {
+            std::lock_guard c(counters_mu_);
+            counters_.rescued_requeued += rep->requeued;
+            counters_.rescued_failed += rep->failed;
+            counters_.rescued_cancelled += rep->cancelled;
+          }
           spdlog::warn("rescued expired leases: {} requeued, {} failed (worker lost), {} cancelled",
                        rep->requeued, rep->failed, rep->cancelled);
-          std::lock_guard c(counters_mu_);
-          counters_.rescued_requeued += rep->requeued;
-          counters_.rescued_failed += rep->failed;
-          counters_.rescued_cancelled += rep->cancelled;
         }
         if (rep->requeued > 0) {
           for (auto& [type, pool] : pools_) Wake(type);

@@ -211,6 +211,12 @@ TEST_F(EngineTest, RescuesTasksOfADeadWorker) {
   e->Start();
   auto t = WaitFor(id, TaskStatus::kDone);
   EXPECT_EQ(t.attempts, 2);
+  // The monitor counts the rescue just after its transaction; the requeued task may be claimed
+  // and finished by then (an idle poll), so wait for the count rather than read it once.
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (e->counters().rescued_requeued == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_EQ(e->counters().rescued_requeued, 1u);
 }
 

@@ -259,11 +259,27 @@ storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
     }
   };
 
+  // PostgreSQL (before 17) merges UNION ALL arms in index order only when each arm is a
+  // subquery with its own ORDER BY … LIMIT: arms with WHERE clauses are not flattened into an
+  // append relation (is_safe_append_member), so the outer ORDER BY would sort the whole window.
+  // Capping each arm at offset + limit rows makes every arm an ordered index range scan that stops
+  // early, and the union a Merge Append: a page costs about offset + limit index steps per arm.
+  auto cap_arms = [&](std::vector<std::string>& arms) {
+    // (A single arm is one ordered index scan already, and may not carry two ORDER BYs.)
+    if (dialect != storage::Dialect::kPostgres || !query.limit || arms.size() < 2) return;
+    st.params.push_back(std::int64_t{*query.limit} + query.offset);
+    const std::string cap = Ph(static_cast<int>(st.params.size()));
+    for (std::string& arm : arms) {
+      arm = "(" + arm + " ORDER BY created_at DESC, id DESC LIMIT " + cap + ")";
+    }
+  };
+
   if (query.offset == 0) {
     std::vector<std::string> arms;
     for (TaskType type : TypesOf(query)) {
       AppendArms(type, statuses, query.tag.has_value(), ListColumns(type), arms);
     }
+    cap_arms(arms);
     st.sql = UnionAll(arms);
     paginate(st.sql);
     return st;
@@ -281,6 +297,7 @@ storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
         "WHERE page.task_type = '{0}'",
         TaskTypeName(type), TaskTable(type)));
   }
+  cap_arms(key_arms);
   std::string page = UnionAll(key_arms);
   paginate(page);
   st.sql =

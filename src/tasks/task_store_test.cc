@@ -1,20 +1,28 @@
-#include "tasks/sqlite/sqlite_task_store.h"
+// The storage contract: one suite every TaskStore implementation must pass, run against each
+// backend (value-parameterised over testing::Backend): SQLite always, PostgreSQL when
+// VECTORIZE_TEST_PG_URL names a server (skipped otherwise; see scripts/test-postgres.sh).
+#include "tasks/task_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "common/uuid.h"
+#include "tasks/postgres/postgres_task_store.h"
+#include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/test_util.h"
 
 namespace vectorize::tasks {
 namespace {
 
-using testing::OpenStore;
-using testing::TempDir;
+using testing::Backend;
+using testing::StoreEnv;
 
 constexpr Micros kNow = 1'800'000'000LL * kMicrosPerSecond;
 
@@ -75,14 +83,23 @@ std::vector<TaskDetail> RandomTasks(int n, std::mt19937_64& rng) {
   return out;
 }
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { store_ = OpenStore(dir_); }
-  TempDir dir_;
-  std::unique_ptr<SqliteTaskStore> store_;
+  void SetUp() override {
+    env_ = std::make_unique<StoreEnv>(GetParam());
+    if (auto why = env_->SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    store_ = env_->Open();
+    ASSERT_TRUE(store_);
+  }
+  void TearDown() override {
+    store_.reset();  // close the connections before the database goes
+    env_.reset();
+  }
+  std::unique_ptr<StoreEnv> env_;
+  std::unique_ptr<TaskStore> store_;
 };
 
-TEST_F(StoreTest, ListMatchesReferenceForRandomQueries) {
+TEST_P(StoreTest, ListMatchesReferenceForRandomQueries) {
   std::mt19937_64 rng(42);
   auto tasks = RandomTasks(4000, rng);
   ASSERT_TRUE(store_->BulkInsert(tasks));
@@ -108,7 +125,7 @@ TEST_F(StoreTest, ListMatchesReferenceForRandomQueries) {
   }
 }
 
-TEST_F(StoreTest, PagesNeverOverlapOrSkipEvenWithTies) {
+TEST_P(StoreTest, PagesNeverOverlapOrSkipEvenWithTies) {
   std::vector<TaskDetail> tasks;
   for (int i = 0; i < 250; ++i) {
     TaskDetail t;
@@ -138,7 +155,7 @@ TEST_F(StoreTest, PagesNeverOverlapOrSkipEvenWithTies) {
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], (*everything)[i].id);
 }
 
-TEST_F(StoreTest, ActiveTasksAreNeverHiddenByTheWindow) {
+TEST_P(StoreTest, ActiveTasksAreNeverHiddenByTheWindow) {
   TaskDetail old_running;
   old_running.id = NewUuidV7();
   old_running.type = TaskType::kTraining;
@@ -159,17 +176,23 @@ TEST_F(StoreTest, ActiveTasksAreNeverHiddenByTheWindow) {
   EXPECT_EQ(ids, (std::set<std::string>{old_running.id, long_run.id}));
 }
 
-TEST_F(StoreTest, QueriesUseIndexesNotFullScans) {
-  for (const auto& params : std::vector<std::vector<std::pair<std::string, std::string>>>{
-           {},
-           {{"limit", "100"}},
-           {{"within_hours", "720"}, {"limit", "50"}, {"offset", "5000"}},
-           {{"status", "R"}, {"status", "Q"}, {"within_hours", "720"}},
-           {{"task_type", "training"}, {"tag", "tag-0042"}, {"within_hours", "720"}},
-           {{"status", "F"}, {"within_hours", "24"}}}) {
+// The seed's query shapes, for the plan checks.
+const std::vector<std::vector<std::pair<std::string, std::string>>>& PlanQueries() {
+  static const std::vector<std::vector<std::pair<std::string, std::string>>> queries = {
+      {},
+      {{"limit", "100"}},
+      {{"within_hours", "720"}, {"limit", "50"}, {"offset", "5000"}},
+      {{"status", "R"}, {"status", "Q"}, {"within_hours", "720"}},
+      {{"task_type", "training"}, {"tag", "tag-0042"}, {"within_hours", "720"}},
+      {{"status", "F"}, {"within_hours", "24"}}};
+  return queries;
+}
+
+void CheckSqlitePlans(SqliteTaskStore& store) {
+  for (const auto& params : PlanQueries()) {
     auto q = ParseTaskQuery(params);
     ASSERT_TRUE(q);
-    auto plan = store_->ExplainQueryPlan(BuildListStatement(*q, kNow, storage::Dialect::kSqlite));
+    auto plan = store.ExplainQueryPlan(BuildListStatement(*q, kNow, storage::Dialect::kSqlite));
     ASSERT_TRUE(plan) << plan.error().message;
     std::string prev;
     for (const auto& line : *plan) {
@@ -187,7 +210,57 @@ TEST_F(StoreTest, QueriesUseIndexesNotFullScans) {
   }
 }
 
-TEST_F(StoreTest, EnqueueGetCancelRetry) {
+// PostgreSQL plans by statistics: the tables get enough rows (60 days of tasks, 30,000 per type,
+// written by the server itself) and ANALYZE, so that a full scan or a sort of the window costs
+// what it would at scale.
+void CheckPostgresPlans(PostgresTaskStore& store, const std::string& url) {
+  // PostgreSQL 15 does not flatten UNION ALL arms that have WHERE clauses into an append
+  // relation (is_safe_append_member), so without a per-arm ORDER BY … LIMIT in the kPostgres
+  // statement the page is a sort of the whole window. Remove this skip together with that change
+  // to BuildListStatement (proposed in the issue 3 hand-over).
+  auto conn = storage::postgres::Connection::Open({url});
+  ASSERT_TRUE(conn) << conn.error().message;
+  for (TaskType type : kAllTaskTypes) {
+    auto filled = (*conn)->Query(
+        fmt::format(
+            "INSERT INTO {} (id, task_status, tag, created_at, updated_at, run_after, end_date) "
+            "SELECT lpad(to_hex(g), 36, '0'), s, CASE WHEN g % 10 < 7 THEN 'tag-' || (g % 1000) "
+            "END, "
+            "c, c, c, CASE WHEN s IN ('D', 'F', 'C') THEN least($1, c + (g % 1000) * 600000000) "
+            "END "
+            "FROM (SELECT g, $1 - g * 103680000 AS c, CASE WHEN g % 100 < 3 THEN 'Q' "
+            "WHEN g % 100 < 6 THEN 'R' WHEN g % 100 < 80 THEN 'D' WHEN g % 100 < 92 THEN 'F' "
+            "ELSE 'C' END AS s FROM generate_series(1::bigint, 30000) g) x",
+            TaskTable(type)),
+        {kNow}, false);
+    ASSERT_TRUE(filled) << filled.error().message;
+  }
+  ASSERT_TRUE((*conn)->Exec("ANALYZE"));
+  for (const auto& params : PlanQueries()) {
+    auto q = ParseTaskQuery(params);
+    ASSERT_TRUE(q);
+    auto plan = store.ExplainQueryPlan(BuildListStatement(*q, kNow, storage::Dialect::kPostgres));
+    ASSERT_TRUE(plan) << plan.error().message;
+    std::string text;
+    for (const auto& line : *plan) text += line + "\n";
+    // No task table is scanned whole: every arm is an index (range) scan.
+    EXPECT_EQ(text.find("Seq Scan on"), std::string::npos) << "full scan in plan:\n" << text;
+    // A page is a lazy merge of ordered index scans, not a sort of the window.
+    if (q->limit) {
+      EXPECT_NE(text.find("Merge Append"), std::string::npos) << text;
+    }
+  }
+}
+
+TEST_P(StoreTest, QueriesUseIndexesNotFullScans) {
+  if (auto* sqlite = dynamic_cast<SqliteTaskStore*>(store_.get())) {
+    CheckSqlitePlans(*sqlite);
+  } else if (auto* pg = dynamic_cast<PostgresTaskStore*>(store_.get())) {
+    CheckPostgresPlans(*pg, env_->pg()->url());
+  }
+}
+
+TEST_P(StoreTest, EnqueueGetCancelRetry) {
   auto ids = store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation, "exp", R"({"a":1})"}});
   ASSERT_TRUE(ids);
   auto t = store_->Get(ids->at(0));
@@ -221,13 +294,13 @@ TEST_F(StoreTest, EnqueueGetCancelRetry) {
   EXPECT_EQ(store_->Cancel(NewUuidV7(), std::nullopt).error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(StoreTest, EnqueueRejectsBadInput) {
+TEST_P(StoreTest, EnqueueRejectsBadInput) {
   auto r = store_->Enqueue(std::vector<NewTask>{{TaskType::kTraining, std::nullopt, "[1]"}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, ClaimIsOldestFirstAndFenced) {
+TEST_P(StoreTest, ClaimIsOldestFirstAndFenced) {
   std::vector<NewTask> batch(5, NewTask{TaskType::kSynthesis});
   auto ids = store_->Enqueue(batch);
   ASSERT_TRUE(ids);
@@ -253,11 +326,43 @@ TEST_F(StoreTest, ClaimIsOldestFirstAndFenced) {
   EXPECT_FALSE(done->worker_id);
 }
 
-TEST_F(StoreTest, ConcurrentClaimsNeverShareATask) {
+TEST_P(StoreTest, ProgressIsFencedAndTheLastMessageRidesWithTheOutcome) {
+  auto ids = store_->Enqueue(std::vector<NewTask>{{TaskType::kTraining}});
+  ASSERT_TRUE(ids);
+  ASSERT_EQ(store_->Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour)->size(), 1u);
+  LeaseRef mine{ids->at(0), TaskType::kTraining, "w1", 1};
+  LeaseRef stale{ids->at(0), TaskType::kTraining, "w2", 1};
+  ASSERT_TRUE(store_->ReportProgress(mine, 0.5, "step 1/2"));
+  ASSERT_TRUE(store_->ReportProgress(stale, 0.9, "not mine"));
+  auto t = store_->Get(ids->at(0));
+  EXPECT_EQ(t->progress, 0.5);
+  EXPECT_EQ(t->progress_msg, "step 1/2");
+  Completion done;
+  done.lease = mine;
+  done.kind = Completion::Kind::kDone;
+  done.progress_msg = std::string("step 2/2");
+  ASSERT_TRUE(store_->Complete(std::vector<Completion>{done}));
+  t = store_->Get(ids->at(0));
+  EXPECT_EQ(t->status, TaskStatus::kDone);
+  EXPECT_EQ(t->progress, 1.0);
+  EXPECT_EQ(t->progress_msg, "step 2/2");
+  // Cancel of a running task is a request; the run sees it through CancelRequested.
+  auto ids2 = store_->Enqueue(std::vector<NewTask>{{TaskType::kTraining}});
+  ASSERT_EQ(store_->Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour)->size(), 1u);
+  LeaseRef run2{ids2->at(0), TaskType::kTraining, "w1", 1};
+  EXPECT_TRUE(store_->CancelRequested(std::vector{run2})->empty());
+  EXPECT_EQ(store_->Cancel(ids2->at(0), "stop").value(), CancelOutcome::kRequested);
+  EXPECT_EQ(store_->CancelRequested(std::vector{run2})->size(), 1u);
+  EXPECT_EQ(store_->NextRunAfter(TaskType::kTraining).value(), std::nullopt);
+  EXPECT_TRUE(store_->Ping());
+}
+
+TEST_P(StoreTest, ConcurrentClaimsNeverShareATask) {
   std::vector<NewTask> batch(600, NewTask{TaskType::kDatasetUpload});
   ASSERT_TRUE(store_->Enqueue(batch));
   // A second store instance = a second connection set, as another process would have.
-  auto other = OpenStore(dir_);
+  auto other = env_->Open();
+  ASSERT_TRUE(other);
   std::vector<std::vector<std::string>> got(4);
   std::vector<std::thread> threads;
   for (int w = 0; w < 4; ++w) {
@@ -282,7 +387,7 @@ TEST_F(StoreTest, ConcurrentClaimsNeverShareATask) {
   EXPECT_EQ(all.size(), 600u);
 }
 
-TEST_F(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
+TEST_P(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   auto ids = store_->Enqueue(std::vector<NewTask>{{TaskType::kTraining, {}, "{}", 2}});
   ASSERT_TRUE(ids);
   const std::string id = ids->at(0);
@@ -309,7 +414,7 @@ TEST_F(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   EXPECT_EQ(store_->Get(ids2->at(0))->status, TaskStatus::kRunning);
 }
 
-TEST_F(StoreTest, RenewReportsLostLeases) {
+TEST_P(StoreTest, RenewReportsLostLeases) {
   auto ids = store_->Enqueue(std::vector<NewTask>{{TaskType::kTraining}});
   ASSERT_EQ(store_->Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour)->size(), 1u);
   LeaseRef mine{ids->at(0), TaskType::kTraining, "w1", 1};
@@ -320,7 +425,7 @@ TEST_F(StoreTest, RenewReportsLostLeases) {
   EXPECT_EQ(lost->at(0).attempt, 7);
 }
 
-TEST_F(StoreTest, StatsCountPerTypeAndStatusInWindow) {
+TEST_P(StoreTest, StatsCountPerTypeAndStatusInWindow) {
   std::mt19937_64 rng(7);
   auto tasks = RandomTasks(1500, rng);
   ASSERT_TRUE(store_->BulkInsert(tasks));
@@ -339,6 +444,12 @@ TEST_F(StoreTest, StatsCountPerTypeAndStatusInWindow) {
     EXPECT_EQ(got, expect) << hours;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backend, StoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return testing::BackendName(info.param);
+                         });
 
 }  // namespace
 }  // namespace vectorize::tasks
