@@ -8,6 +8,7 @@
 #include "http/http_metrics.h"
 #include "http/router.h"
 #include "http/routes/openapi_routes.h"
+#include "http/routes/web_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
 #include "http/server.h"
@@ -122,9 +123,11 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
-    // Load balancers and orchestrators probe /health without credentials; the /docs page is
-    // static and asks the browser for the key before it fetches /openapi.json.
-    p->router.RequireApiKeys(c.api_keys, {"/health", "/docs"});
+    http::AddWebRoutes(p->router);
+    // Load balancers and orchestrators probe /health without credentials; the /docs page and the
+    // dashboard are static and ask the browser for the key before they call the API.
+    p->router.RequireApiKeys(
+        c.api_keys, {"/health", "/docs", "/", "/dashboard", "/static/app.js", "/static/style.css"});
     http::ServerOptions so;
     so.host = c.host;
     so.port = c.port;

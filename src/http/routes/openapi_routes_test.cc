@@ -18,6 +18,7 @@
 #include "http/routes/system_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/web_routes.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_service.h"
 
@@ -61,6 +62,7 @@ class ProductRouter {
     AddTaskRoutes(router_, *service_);
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
+    AddWebRoutes(router_);
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
@@ -277,6 +279,43 @@ TEST(OpenApiTest, ServesTheDocumentAndTheDocsPage) {
       docs.headers, [](const auto& h) { return h.first == "Content-Security-Policy"; });
   ASSERT_NE(csp, docs.headers.end());
   EXPECT_NE(csp->second.find("connect-src 'self'"), std::string::npos);
+}
+
+TEST(WebRoutesTest, ServesThePageAndItsFilesWithTypesAndPolicy) {
+  ProductRouter product;
+  const std::pair<const char*, std::string_view> cases[] = {
+      {"/", WebIndexHtml()},
+      {"/dashboard", WebIndexHtml()},
+      {"/static/app.js", WebAppJs()},
+      {"/static/style.css", WebStyleCss()},
+  };
+  for (const auto& [path, body] : cases) {
+    Request request{.method = "GET", .path = path};
+    const Response r = product.router().Dispatch(request);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.body, body) << path;
+    EXPECT_FALSE(r.body.empty()) << path;
+    auto header = [&r](std::string_view name) {
+      const auto it =
+          std::ranges::find_if(r.headers, [name](const auto& h) { return h.first == name; });
+      return it == r.headers.end() ? std::string() : it->second;
+    };
+    EXPECT_EQ(header("Cache-Control"), "no-cache") << path;
+    EXPECT_NE(header("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+    EXPECT_EQ(header("Content-Security-Policy").find("unsafe-inline"), std::string::npos);
+    for (const char* external : {"http://", "https://", "//cdn"}) {
+      EXPECT_EQ(r.body.find(external), std::string::npos) << path << ": " << external;
+    }
+  }
+  Request page{.method = "GET", .path = "/"};
+  EXPECT_EQ(product.router().Dispatch(page).content_type, "text/html; charset=utf-8");
+  Request js{.method = "GET", .path = "/static/app.js"};
+  EXPECT_EQ(product.router().Dispatch(js).content_type, "text/javascript; charset=utf-8");
+  Request css{.method = "GET", .path = "/static/style.css"};
+  EXPECT_EQ(product.router().Dispatch(css).content_type, "text/css; charset=utf-8");
+  // The page loads its files with relative URLs (so it also works under /v1/api/).
+  EXPECT_NE(WebIndexHtml().find("src=\"static/app.js\""), std::string::npos);
+  EXPECT_NE(WebIndexHtml().find("href=\"static/style.css\""), std::string::npos);
 }
 
 }  // namespace
