@@ -301,12 +301,23 @@ std::optional<Completion> Engine::ExecuteRun(Pool& pool, TaskDetail task) {
                 task.attempts);
   JobContext ctx(this, task, &run->stop);
   Status status;
+  const auto started = Clock::now();
   try {
     status = pool.job->Run(ctx);
   } catch (const std::exception& e) {
     status = Fail(Error::Internal(std::string("job crashed: ") + e.what()));
   } catch (...) {
     status = Fail(Error::Internal("job crashed"));
+  }
+  {
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    std::lock_guard lock(counters_mu_);
+    RunDurations& h = counters_.run_durations[task.type];
+    for (size_t i = 0; i < kRunDurationBounds.size(); ++i) {
+      if (seconds <= kRunDurationBounds[i]) ++h.buckets[i];
+    }
+    ++h.count;
+    h.sum_seconds += seconds;
   }
   {
     std::lock_guard lock(runs_mu_);

@@ -6,6 +6,7 @@
 // registers it. Semantics are drawn in docs/tasks.md.
 // Thread safety: Register before Start; every other method may be called from any thread.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -78,9 +79,21 @@ struct EngineOptions {
   bool run_rescuer = true;
 };
 
+// Bucket upper bounds (seconds) of the run-duration histograms: 1 ms to 6 h.
+inline constexpr std::array<double, 14> kRunDurationBounds = {
+    0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 10800, 21600};
+
+// How long job runs took in this process, per task type (Prometheus histogram shape).
+struct RunDurations {
+  std::array<std::uint64_t, kRunDurationBounds.size()> buckets{};  // cumulative counts
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+};
+
 struct EngineCounters {
   std::uint64_t claimed = 0, done = 0, failed = 0, cancelled = 0, retried = 0, released = 0;
   std::uint64_t rescued_requeued = 0, rescued_failed = 0, rescued_cancelled = 0;
+  std::map<TaskType, RunDurations> run_durations;
 };
 
 class Engine {

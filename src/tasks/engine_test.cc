@@ -85,6 +85,12 @@ TEST_F(EngineTest, RespectsConcurrencyLimit) {
   for (auto& id : ids) WaitFor(id, TaskStatus::kDone);
   EXPECT_EQ(job_->max_concurrent(), 3);
   EXPECT_EQ(job_->runs(), 12);
+  // Every run is in the duration histogram: 30 ms each, so none within 10 ms, all within 0.5 s.
+  const RunDurations h = e->counters().run_durations.at(TaskType::kTraining);
+  EXPECT_EQ(h.count, 12u);
+  EXPECT_EQ(h.buckets[1], 0u);   // le 0.01
+  EXPECT_EQ(h.buckets[3], 12u);  // le 0.5
+  EXPECT_GE(h.sum_seconds, 12 * 0.029);
 }
 
 TEST_F(EngineTest, ReportsProgressWhileRunning) {

@@ -59,6 +59,26 @@ void RenderTaskMetrics(std::string& out, tasks::TaskService& service, const task
   out += fmt::format("vectorize_engine_rescued_total{{outcome=\"cancelled\"}} {}\n",
                      c.rescued_cancelled);
   out +=
+      "# HELP vectorize_task_run_duration_seconds How long job runs took in this process.\n"
+      "# TYPE vectorize_task_run_duration_seconds histogram\n";
+  for (auto t : tasks::kAllTaskTypes) {
+    const tasks::RunDurations h =
+        c.run_durations.contains(t) ? c.run_durations.at(t) : tasks::RunDurations{};
+    const auto name = tasks::TaskTypeName(t);
+    for (size_t i = 0; i < tasks::kRunDurationBounds.size(); ++i) {
+      out += fmt::format(
+          "vectorize_task_run_duration_seconds_bucket{{task_type=\"{}\",le=\"{}\"}} {}\n", name,
+          tasks::kRunDurationBounds[i], h.buckets[i]);
+    }
+    out += fmt::format(
+        "vectorize_task_run_duration_seconds_bucket{{task_type=\"{}\",le=\"+Inf\"}} {}\n", name,
+        h.count);
+    out += fmt::format("vectorize_task_run_duration_seconds_sum{{task_type=\"{}\"}} {}\n", name,
+                       h.sum_seconds);
+    out += fmt::format("vectorize_task_run_duration_seconds_count{{task_type=\"{}\"}} {}\n", name,
+                       h.count);
+  }
+  out +=
       "# HELP vectorize_engine_running Jobs running in this process.\n"
       "# TYPE vectorize_engine_running gauge\n";
   auto running = engine->RunningCounts();
