@@ -8,14 +8,15 @@
 #include "http/http_metrics.h"
 #include "http/router.h"
 #include "http/routes/openapi_routes.h"
-#include "http/routes/web_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/web_routes.h"
 #include "http/server.h"
 #include "storage/migrations.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/migrations.h"
 #include "storage/sqlite/connection.h"
+#include "tasks/postgres/pg_listener.h"
 #include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_service.h"
@@ -89,6 +90,7 @@ struct App::Parts {
   AppOptions options;
   std::unique_ptr<tasks::TaskStore> store;
   std::unique_ptr<tasks::Engine> engine;
+  std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
   http::HttpMetrics http_metrics;
   http::Router router;
@@ -116,6 +118,14 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   if (c.run_workers) {
     p->engine = std::make_unique<tasks::Engine>(*p->store, EngineOptionsFrom(c));
     for (auto& [type, job] : p->options.jobs) p->engine->Register(type, job);
+    if (IsPostgresUrl(c.EffectiveDatabaseUrl())) {
+      tasks::Engine* engine = p->engine.get();
+      p->listener = std::make_unique<tasks::PgListener>(
+          tasks::PgListener::Options{.url = c.EffectiveDatabaseUrl()},
+          tasks::PgListener::Callbacks{
+              [engine](tasks::TaskType type) { engine->Wake(type); },
+              [engine](const std::string& id) { engine->NotifyCancelRequested(id); }});
+    }
   }
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
@@ -124,8 +134,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
-    // Load balancers and orchestrators probe /health without credentials; the /docs page and the
-    // dashboard are static and ask the browser for the key before they call the API.
+    // Load balancers and orchestrators probe /health without credentials; the /docs page is
+    // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
         c.api_keys, {"/health", "/docs", "/", "/dashboard", "/static/app.js", "/static/style.css"});
     http::ServerOptions so;
@@ -141,8 +151,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
 
 Status App::Start() {
   if (parts_->engine) parts_->engine->Start();
+  if (parts_->listener) parts_->listener->Start();
   if (parts_->server) {
     if (auto s = parts_->server->Start(); !s) {
+      if (parts_->listener) parts_->listener->Stop();
       if (parts_->engine) parts_->engine->Stop();
       return s;
     }
@@ -158,6 +170,7 @@ void App::Stop() {
   if (!parts_) return;
   // Engine first: it stops claiming at once, then lets running jobs reach a safe point; the API
   // keeps answering meanwhile (a cancel still reaches a job that is winding down).
+  if (parts_->listener) parts_->listener->Stop();
   if (parts_->engine) parts_->engine->Stop();
   if (parts_->server) parts_->server->Stop();
 }

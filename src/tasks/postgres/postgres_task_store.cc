@@ -415,7 +415,15 @@ Result<CancelOutcome> PostgresTaskStore::Cancel(std::string_view id_view,
         !s) {
       return Fail(s.error());
     }
-    if (changed) return CancelOutcome::kRequested;
+    if (changed) {
+      // Reaches the engine running it, in whichever process (PgListener), at commit.
+      if (auto s = RunStatement(conn, std::string(kNotify),
+                                {std::string(PostgresTaskStore::kCancelChannel), id});
+          !s) {
+        return Fail(s.error());
+      }
+      return CancelOutcome::kRequested;
+    }
     return Fail(Error::FailedPrecondition("Task " + id +
                                           " has already finished; only queued or running tasks "
                                           "can be cancelled"));

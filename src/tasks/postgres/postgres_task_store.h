@@ -7,7 +7,8 @@
 //    or processes) never take the same task and never wait for each other;
 //  - whenever tasks become claimable (Enqueue, Retry, a requeue or release in Complete, a rescue)
 //    the transaction sends NOTIFY vectorize_tasks, '<task type>' so engines in other processes
-//    can wake at once (kNotifyChannel; the LISTEN side is the engine's);
+//    can wake at once (kNotifyChannel), and a cancel requested for a running task sends NOTIFY
+//    vectorize_cancel, '<task id>' (kCancelChannel); the LISTEN side is PgListener;
 //  - a connection that broke (server restart, network) is reset and the call retried once when
 //    that is safe (reads, and transactions that never reached COMMIT); deadlocks and
 //    serialization failures (aborted) retry the transaction up to three times.
@@ -26,6 +27,9 @@ class PostgresTaskStore final : public TaskStore {
  public:
   // The channel of the wake-up notifications; the payload is the task type's name.
   static constexpr std::string_view kNotifyChannel = "vectorize_tasks";
+  // The channel of cancel requests for running tasks (sent in Cancel's transaction); the payload
+  // is the task id.
+  static constexpr std::string_view kCancelChannel = "vectorize_cancel";
 
   struct Options {
     std::string url;    // postgresql://user:pass@host:port/db (libpq URI or conninfo)
