@@ -31,8 +31,9 @@
 #include <vector>
 
 #include "common/time.h"
-#include "storage/sqlite/connection.h"
 #include "common/uuid.h"
+#include "storage/sqlite/connection.h"
+#include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task.h"
 
@@ -68,19 +69,12 @@ std::string SeedId(Micros created_at, std::uint64_t seq, std::mt19937_64& rng) {
 }
 
 // Tasks already stored, over the five tables.
-vectorize::Result<std::int64_t> CountTasks(const std::string& path) {
-  auto conn = vectorize::storage::sqlite::Connection::Open(path, /*read_only=*/true);
-  if (!conn) return vectorize::Fail(conn.error());
+// Every task stored: the window of the largest within_hours holds them all.
+vectorize::Result<std::int64_t> CountTasks(vectorize::tasks::TaskStore& store) {
+  auto rows = store.Stats(vectorize::tasks::kMaxWithinHours, vectorize::NowMicros());
+  if (!rows) return vectorize::Fail(rows.error());
   std::int64_t total = 0;
-  for (TaskType t : vectorize::tasks::kAllTaskTypes) {
-    auto st =
-        (*conn)->Prepare(fmt::format("SELECT count(*) FROM {}", vectorize::tasks::TaskTable(t)));
-    if (!st) return vectorize::Fail(st.error());
-    auto row = (*st)->Step();
-    if (!row) return vectorize::Fail(row.error());
-    total += (*st)->Int(0);
-    (*st)->Reset();
-  }
+  for (const auto& r : *rows) total += r.count;
   return total;
 }
 
@@ -101,7 +95,8 @@ int main(int argc, char** argv) {
   cli.add_option("--now", now_text,
                  "Reference time, RFC 3339 (default: the current time); fix it with --seed for "
                  "byte-identical data");
-  cli.add_option("--database-url", database_url, "sqlite:///path/file.db (overrides --data-dir)");
+  cli.add_option("--database-url", database_url,
+                 "sqlite:///path/file.db or postgresql://… (overrides --data-dir)");
   cli.add_option("--batch", batch, "Rows per BulkInsert transaction (default 50000)")
       ->check(CLI::Range(1, 10'000'000));
   cli.add_flag("--append", append, "Add to a database that already holds tasks");
@@ -112,17 +107,17 @@ int main(int argc, char** argv) {
   }
 
   // --- where
-  std::string path;
-  if (!database_url.empty()) {
-    if (database_url.starts_with("postgresql:") || database_url.starts_with("postgres:")) {
-      std::fprintf(stderr,
-                   "seed_tasks: PostgreSQL is not supported yet (no PostgresTaskStore in this "
-                   "build); use a sqlite:// database URL\n");
-      return 2;
-    }
+  std::string path;  // SQLite file; empty for PostgreSQL
+  const bool postgres =
+      database_url.starts_with("postgresql:") || database_url.starts_with("postgres:");
+  if (postgres) {
+    // PostgreSQL: the URL is used as given.
+  } else if (!database_url.empty()) {
     auto p = vectorize::storage::sqlite::SqlitePathFromUrl(database_url);
     if (!p) {
-      std::fprintf(stderr, "seed_tasks: unsupported database URL '%s' (expected sqlite://…)\n",
+      std::fprintf(stderr,
+                   "seed_tasks: unsupported database URL '%s' (expected sqlite://… or "
+                   "postgresql://…)\n",
                    database_url.c_str());
       return 2;
     }
@@ -131,7 +126,7 @@ int main(int argc, char** argv) {
     while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
     path = data_dir + "/vectorize.db";
   } else {
-    std::fprintf(stderr, "seed_tasks: give --data-dir DIR or --database-url sqlite:///FILE\n");
+    std::fprintf(stderr, "seed_tasks: give --data-dir DIR or --database-url URL\n");
     return 2;
   }
   Micros now = vectorize::NowMicros();
@@ -143,7 +138,7 @@ int main(int argc, char** argv) {
     }
     now = *t;
   }
-  {
+  if (!postgres) {
     std::error_code ec;
     const auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -154,12 +149,27 @@ int main(int argc, char** argv) {
   }
 
   // --- open (creates and migrates the schema exactly as the service does)
-  auto store = vectorize::tasks::SqliteTaskStore::Open({path, 1, true});
+  vectorize::Result<std::unique_ptr<vectorize::tasks::TaskStore>> store =
+      vectorize::Fail(vectorize::Error::Internal("no store"));
+  if (postgres) {
+    auto pg = vectorize::tasks::PostgresTaskStore::Open({database_url, 2});
+    if (pg)
+      store = std::unique_ptr<vectorize::tasks::TaskStore>(std::move(*pg));
+    else
+      store = vectorize::Fail(pg.error());
+  } else {
+    auto lite = vectorize::tasks::SqliteTaskStore::Open({path, 1, true});
+    if (lite)
+      store = std::unique_ptr<vectorize::tasks::TaskStore>(std::move(*lite));
+    else
+      store = vectorize::Fail(lite.error());
+  }
   if (!store) {
     std::fprintf(stderr, "seed_tasks: %s\n", store.error().message.c_str());
     return 1;
   }
-  auto existing = CountTasks(path);
+  if (postgres) path = "(postgresql)";
+  auto existing = CountTasks(**store);
   if (!existing) {
     std::fprintf(stderr, "seed_tasks: %s\n", existing.error().message.c_str());
     return 1;
@@ -283,17 +293,17 @@ int main(int argc, char** argv) {
     insert_time += b2 - b1;
   }
   const auto t_insert = std::chrono::steady_clock::now();
+  auto total = CountTasks(**store);
   store->reset();  // close the store's connections
 
   // Fold the WAL into the database file so `serve` starts from a compact file. Not a schema
   // change: only the WAL is emptied.
-  {
+  if (!postgres) {
     auto conn = vectorize::storage::sqlite::Connection::Open(path);
     if (conn) (void)(*conn)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   const auto t_end = std::chrono::steady_clock::now();
 
-  auto total = CountTasks(path);
   std::printf("seeded %lld tasks into %s (seed %llu, now %s)\n", static_cast<long long>(n),
               path.c_str(), static_cast<unsigned long long>(seed),
               vectorize::FormatRfc3339(now).c_str());
