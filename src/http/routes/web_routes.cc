@@ -24,9 +24,8 @@ void AddWebRoutes(Router& router) {
   const auto page = [](Request&) { return Static(WebIndexHtml(), "text/html; charset=utf-8"); };
   router.Add("GET", "/", page);
   router.Add("GET", "/dashboard", page);
-  router.Add("GET", "/static/app.js", [](Request&) {
-    return Static(WebAppJs(), "text/javascript; charset=utf-8");
-  });
+  router.Add("GET", "/static/app.js",
+             [](Request&) { return Static(WebAppJs(), "text/javascript; charset=utf-8"); });
   router.Add("GET", "/static/style.css",
              [](Request&) { return Static(WebStyleCss(), "text/css; charset=utf-8"); });
 }
