@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/redact.h"
 #include "config/settings.h"
 
 namespace vectorize::config {
@@ -358,30 +359,6 @@ std::string SettingsHelp() {
   return out;
 }
 
-std::string RedactUrl(const std::string& url) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  std::string out = url;
-  // user:password@host — the last '@' ends the user info, so a password holding '@', '/' or
-  // '?' is still hidden whole. An '@' later in the path only makes us hide more, never less.
-  const std::size_t auth_begin = scheme_end + 3;
-  const std::size_t at = out.rfind('@');
-  if (at != std::string::npos && at > auth_begin) {
-    const std::size_t colon = out.find(':', auth_begin);
-    const bool user_has_slash = colon != std::string::npos && out.find('/', auth_begin) < colon;
-    if (colon != std::string::npos && colon < at && !user_has_slash && colon + 1 < at) {
-      out.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  // libpq also takes the password as a query parameter: ...?password=secret&sslmode=require.
-  for (std::string_view sep : {"?password=", "&password="}) {
-    std::size_t pos = out.find(sep);
-    if (pos == std::string::npos) continue;
-    const std::size_t begin = pos + sep.size();
-    const std::size_t end = std::min(out.find_first_of("&#", begin), out.size());
-    if (end > begin) out.replace(begin, end - begin, "***");
-  }
-  return out;
-}
+std::string RedactUrl(const std::string& url) { return vectorize::RedactUrl(url); }
 
 }  // namespace vectorize::config

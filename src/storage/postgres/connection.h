@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/redact.h"
 #include "storage/sql.h"
 
 struct pg_conn;
@@ -30,7 +31,6 @@ struct pg_result;
 namespace vectorize::storage::postgres {
 
 // "postgresql://user:secret@host/db?password=x" → "postgresql://user:***@host/db?password=***".
-std::string RedactUrl(std::string_view url);
 
 // Whether `url` names a PostgreSQL database (postgres:// or postgresql://).
 bool IsPostgresUrl(std::string_view url);
