@@ -300,6 +300,39 @@ TEST_P(StoreTest, EnqueueRejectsBadInput) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST_P(StoreTest, CompletesManyRunsInOneBatchWithAwkwardText) {
+  std::vector<NewTask> batch(4, NewTask{TaskType::kEvaluation});
+  ASSERT_TRUE(store_->Enqueue(batch));
+  auto claimed = store_->Claim(TaskType::kEvaluation, 4, "w\"1", kMicrosPerHour);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 4u);
+  auto lease = [&](int i) {
+    return LeaseRef{(*claimed)[i].id, TaskType::kEvaluation, "w\"1", (*claimed)[i].attempts};
+  };
+  const std::string nasty = "quote \" back\\slash {brace}, comma NULL \u00fc \n newline";
+  std::vector<Completion> outcomes = {
+      {lease(0), Completion::Kind::kDone, std::nullopt, R"({"a":"b\"c"})"},
+      {lease(1), Completion::Kind::kFailed, nasty},
+      {lease(2), Completion::Kind::kCancelled, std::string("NULL")},
+      // A stale attempt in the same batch is fenced out; the others still land.
+      {LeaseRef{(*claimed)[3].id, TaskType::kEvaluation, "w\"1", 99}, Completion::Kind::kDone},
+  };
+  outcomes[0].progress_msg = "step 3/3";
+  ASSERT_TRUE(store_->Complete(outcomes));
+  auto t0 = store_->Get((*claimed)[0].id).value();
+  EXPECT_EQ(t0.status, TaskStatus::kDone);
+  EXPECT_EQ(t0.result, R"({"a":"b\"c"})");
+  EXPECT_EQ(t0.progress_msg, "step 3/3");
+  EXPECT_EQ(t0.progress, 1.0);
+  auto t1 = store_->Get((*claimed)[1].id).value();
+  EXPECT_EQ(t1.status, TaskStatus::kFailed);
+  EXPECT_EQ(t1.error_msg, nasty);
+  auto t2 = store_->Get((*claimed)[2].id).value();
+  EXPECT_EQ(t2.status, TaskStatus::kCancelled);
+  EXPECT_EQ(t2.error_msg, "NULL");
+  EXPECT_EQ(store_->Get((*claimed)[3].id).value().status, TaskStatus::kRunning);
+}
+
 TEST_P(StoreTest, ClaimIsOldestFirstAndFenced) {
   std::vector<NewTask> batch(5, NewTask{TaskType::kSynthesis});
   auto ids = store_->Enqueue(batch);

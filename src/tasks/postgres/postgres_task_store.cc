@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -48,11 +49,17 @@ constexpr std::string_view kCancelRequested =
 constexpr std::string_view kProgress =
     "UPDATE {0} SET progress = $1, progress_msg = $2, updated_at = $3 "
     "WHERE id = $4 AND task_status = 'R' AND worker_id = $5 AND attempts = $6";
-constexpr std::string_view kFinish =
-    "UPDATE {0} SET task_status = $1, end_date = $2, updated_at = $2, error_msg = $3, "
-    "result = coalesce($4, result), progress = CASE WHEN $1 = 'D' THEN 1.0 ELSE progress END, "
-    "progress_msg = coalesce($8, progress_msg), worker_id = NULL, lease_expires_at = NULL "
-    "WHERE id = $5 AND task_status = 'R' AND worker_id = $6 AND attempts = $7";
+// Finishes many runs (D/F/C) of one table, each fenced by (worker_id, attempts): one round trip
+// per batch instead of one per run.
+constexpr std::string_view kFinishMany =
+    "UPDATE {0} t SET task_status = v.st, end_date = $1, updated_at = $1, error_msg = v.err, "
+    "result = coalesce(v.res, t.result), "
+    "progress = CASE WHEN v.st = 'D' THEN 1.0 ELSE t.progress END, "
+    "progress_msg = coalesce(v.pmsg, t.progress_msg), worker_id = NULL, lease_expires_at = NULL "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], "
+    "$8::text[]) AS v(id, st, err, res, worker, att, pmsg) "
+    "WHERE t.id = v.id COLLATE \"C\" AND t.task_status = 'R' "
+    "AND t.worker_id = v.worker COLLATE \"C\" AND t.attempts = v.att";
 constexpr std::string_view kRequeue =
     "UPDATE {0} SET task_status = 'Q', attempts = attempts + 1, run_after = $1, updated_at = $2, "
     "progress = NULL, progress_msg = $3, worker_id = NULL, lease_expires_at = NULL "
@@ -212,8 +219,32 @@ Status ClaimIn(Connection& conn, TaskType type, int max, const std::string& work
   return {};
 }
 
+// A PostgreSQL array literal of text values: {"a","b\\"c",NULL}.
+std::string TextArray(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char ch : *values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 Status CompleteIn(Connection& conn, std::span<const Completion> completions, Micros now) {
   std::set<TaskType> requeued;
+  // Finished runs (D/F/C), per table, as one statement each.
+  struct Columns {
+    std::vector<std::optional<std::string>> id, st, err, res, worker, att, pmsg;
+  };
+  std::map<TaskType, Columns> finished;
   for (const Completion& c : completions) {
     const LeaseRef& r = c.lease;
     Status s;
@@ -230,14 +261,27 @@ Status CompleteIn(Connection& conn, std::span<const Completion> completions, Mic
                        &changed);
       if (changed) requeued.insert(r.type);
     } else {
-      const char* code = c.kind == Completion::Kind::kDone     ? "D"
-                         : c.kind == Completion::Kind::kFailed ? "F"
-                                                               : "C";
-      s = RunStatement(conn, Sql(kFinish, r.type),
-                       {std::string(code), now, Opt(c.error_msg), Opt(c.result), r.id, r.worker_id,
-                        std::int64_t{r.attempt}, Opt(c.progress_msg)});
+      Columns& col = finished[r.type];
+      col.id.push_back(r.id);
+      col.st.push_back(c.kind == Completion::Kind::kDone     ? "D"
+                       : c.kind == Completion::Kind::kFailed ? "F"
+                                                             : "C");
+      col.err.push_back(c.error_msg);
+      col.res.push_back(c.result);
+      col.worker.push_back(r.worker_id);
+      col.att.push_back(std::to_string(r.attempt));
+      col.pmsg.push_back(c.progress_msg);
     }
     if (!s) return s;
+  }
+  for (const auto& [type, col] : finished) {
+    if (auto s = RunStatement(
+            conn, Sql(kFinishMany, type),
+            {now, TextArray(col.id), TextArray(col.st), TextArray(col.err), TextArray(col.res),
+             TextArray(col.worker), TextArray(col.att), TextArray(col.pmsg)});
+        !s) {
+      return s;
+    }
   }
   return Notify(conn, requeued);
 }
