@@ -65,15 +65,14 @@ class CountingStore final : public TaskStore {
     kRenew,
     kCancelReq,
     kRescue,
-    kNextRun,
     kStats,
     kOther,
     kMethods
   };
   static constexpr const char* kNames[kMethods] = {
-      "Enqueue",     "Claim",           "Complete",      "CompleteAndClaim", "ReportProgress",
-      "RenewLeases", "CancelRequested", "RescueExpired", "NextRunAfter",     "Stats",
-      "other"};
+      "Enqueue",        "Claim",       "Complete",        "CompleteAndClaim",
+      "ReportProgress", "RenewLeases", "CancelRequested", "RescueExpired",
+      "Stats",          "other"};
   struct Tally {
     std::atomic<std::uint64_t> calls{0}, items{0}, nanos{0};
   };
@@ -149,9 +148,6 @@ class CountingStore final : public TaskStore {
   }
   Result<RescueReport> RescueExpired() override {
     return Timed(kRescue, 0, [&] { return inner_.RescueExpired(); });
-  }
-  Result<std::optional<Micros>> NextRunAfter(TaskType type) override {
-    return Timed(kNextRun, 0, [&] { return inner_.NextRunAfter(type); });
   }
   Status Ping() override { return inner_.Ping(); }
 

@@ -112,8 +112,6 @@ class TaskStore {
   // Expired leases: back to Q (attempts + 1), or F "worker lost" once attempts are used up, or
   // C when a cancel had been requested.
   [[nodiscard]] virtual Result<RescueReport> RescueExpired() = 0;
-  // The earliest run_after among queued tasks of `type`, if any (for timed wake-ups).
-  [[nodiscard]] virtual Result<std::optional<Micros>> NextRunAfter(TaskType type) = 0;
   // A trivial round trip to the database (GET /health). Errors: unavailable.
   [[nodiscard]] virtual Status Ping() = 0;
 };

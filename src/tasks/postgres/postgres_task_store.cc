@@ -98,7 +98,6 @@ constexpr std::string_view kRetry =
     "end_date = NULL, error_msg = NULL, progress = NULL, progress_msg = NULL, "
     "cancel_requested = 0, started_at = NULL, run_after = $2, updated_at = $2 "
     "WHERE id = $3 AND task_status IN ('F', 'C')";
-constexpr std::string_view kNextRunAfter = "SELECT min(run_after) FROM {0} WHERE task_status = 'Q'";
 constexpr std::string_view kNotify = "SELECT pg_notify($1, $2)";
 
 // The statement text for one table, formatted once per thread.
@@ -606,14 +605,6 @@ Result<RescueReport> PostgresTaskStore::RescueExpired() {
     }
     if (auto s = Notify(conn, requeued); !s) return Fail(s.error());
     return report;
-  });
-}
-
-Result<std::optional<Micros>> PostgresTaskStore::NextRunAfter(TaskType type) {
-  return pool_->Run([&](Connection& conn) -> Result<std::optional<Micros>> {
-    auto rows = conn.Query(Sql(kNextRunAfter, type), {});
-    if (!rows) return Fail(rows.error());
-    return rows->OptInt(0, 0);
   });
 }
 

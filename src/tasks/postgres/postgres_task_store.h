@@ -62,7 +62,6 @@ class PostgresTaskStore final : public TaskStore {
                                                    const std::string& worker_id,
                                                    Micros lease) override;
   Result<RescueReport> RescueExpired() override;
-  Result<std::optional<Micros>> NextRunAfter(TaskType type) override;
   Status Ping() override;
 
   // EXPLAIN of a statement (one line per plan node), for tests and benchmarks.

@@ -81,7 +81,6 @@ constexpr std::string_view kRetry =
     "end_date = NULL, error_msg = NULL, progress = NULL, progress_msg = NULL, "
     "cancel_requested = 0, started_at = NULL, run_after = ?2, updated_at = ?2 "
     "WHERE id = ?3 AND task_status IN ('F', 'C')";
-constexpr std::string_view kNextRunAfter = "SELECT min(run_after) FROM {0} WHERE task_status = 'Q'";
 
 // The statement text for one table, formatted once per thread: the engine's hot paths run
 // these per task.
@@ -556,18 +555,6 @@ Result<RescueReport> SqliteTaskStore::RescueExpired() {
     }
     return report;
   });
-}
-
-Result<std::optional<Micros>> SqliteTaskStore::NextRunAfter(TaskType type) {
-  auto reader = AcquireReader();
-  if (!reader) return Fail(reader.error());
-  auto st = (*reader)->Prepare(Sql(kNextRunAfter, type));
-  if (!st) return Fail(st.error());
-  auto row = (*st)->Step();
-  if (!row) return Fail(row.error());
-  std::optional<Micros> out = (*st)->OptInt(0);
-  (*st)->Reset();
-  return out;
 }
 
 Status SqliteTaskStore::Ping() {

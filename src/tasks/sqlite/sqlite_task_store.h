@@ -46,7 +46,6 @@ class SqliteTaskStore final : public TaskStore {
                                                    const std::string& worker_id,
                                                    Micros lease) override;
   Result<RescueReport> RescueExpired() override;
-  Result<std::optional<Micros>> NextRunAfter(TaskType type) override;
   Status Ping() override;
 
   // Runs `sql` on a reader connection and returns EXPLAIN QUERY PLAN lines (for tests/bench).
