@@ -11,8 +11,17 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   # PostgreSQL 15: the scale-out backend; the tests start a private cluster (scripts/test-postgres.sh)
   postgresql
+  # model code: libtorch 1.13 (CPU) on OpenBLAS's threaded build (without it BLAS falls back to
+  # the reference library, ~20x slower); utf8proc for the tokenizer's Unicode normalisation
+  libtorch-dev libopenblas0-pthread libutf8proc-dev
+  # uploads: zips and tarballs (libarchive), HTTP clients of the Hub and GitHub (libcurl),
+  # spreadsheets (expat for XLSX's XML, FreeXL for XLS), compression for Parquet pages
+  libarchive-dev libcurl4-openssl-dev libexpat1-dev libfreexl-dev zlib1g-dev libzstd-dev libsnappy-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev sqlite3 wrk curl python3
+  # the independent Python reference of the embedding model (golden vectors, benchmark ratio);
+  # Debian's interpreter is /usr/bin/python3
+  python3-torch python3-numpy
 )
 
 missing=()
