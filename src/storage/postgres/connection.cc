@@ -198,6 +198,11 @@ Result<Rows> Connection::Query(const std::string& sql, const std::vector<SqlValu
   pg_result* raw = nullptr;
   if (prepare) {
     auto it = prepared_.find(sql);
+    if (it == prepared_.end() && prepared_.size() >= kMaxPrepared) {
+      // Bounded server memory: many query shapes (e.g. /tasks filter combinations) start over.
+      if (auto s = Exec("DEALLOCATE ALL"); !s) return Fail(s.error());
+      prepared_.clear();
+    }
     if (it == prepared_.end()) {
       std::string name = "vz" + std::to_string(prepared_.size() + 1);
       pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), n, types.data());

@@ -107,6 +107,7 @@ class Connection {
   Connection(pg_conn* conn, std::string redacted_url, std::string session_sql)
       : conn_(conn), redacted_url_(std::move(redacted_url)), session_sql_(std::move(session_sql)) {}
   Status ApplySessionSql();
+  static constexpr std::size_t kMaxPrepared = 256;  // statements prepared per connection
   Error ResultError(pg_result* res, std::string_view what);
 
   pg_conn* conn_;
