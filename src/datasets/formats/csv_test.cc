@@ -1,11 +1,10 @@
 // CSV: delimiters, encodings, RFC 4180 quoting, locations in errors, limits, and a differential
 // test against a writer of properly quoted CSV.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include <fmt/format.h>
 
 #include "datasets/formats/test_support.h"
 
@@ -63,7 +62,9 @@ TEST(Csv, Utf8BomIsNotPartOfTheHeader) {
 
 TEST(Csv, Latin1AndWindows1252AreTranscoded) {
   // "Grüße" in Latin-1, then the euro sign and curly quotes of Windows-1252.
-  auto c = ConvertBytes("x.csv", "question;positive\nGr\xFC\xDF" "e;\x80 5 \x93ok\x94\n");
+  auto c = ConvertBytes("x.csv",
+                        "question;positive\nGr\xFC\xDF"
+                        "e;\x80 5 \x93ok\x94\n");
   ASSERT_TRUE(c.result.has_value()) << c.result.error().message;
   EXPECT_EQ(c.result->encoding, "windows-1252");
   EXPECT_EQ(Str(c.rows[0], "question"), "Grüße");
@@ -244,8 +245,8 @@ TEST(Csv, ErrorAfterManyRowsLeavesNoOutput) {
 // unchanged, across many buffer refills.
 TEST(Csv, RoundTripsRandomQuotedValues) {
   std::mt19937 rng(7);
-  const std::vector<std::string> atoms = {"a", "Z", " ", ",", ";", "\"", "\n", "\r\n", "ü",
-                                          "😀", "|", "\t", "word", "\"\""};
+  const std::vector<std::string> atoms = {"a",    "Z", " ", ",", ";",  "\"",   "\n",
+                                          "\r\n", "ü", "😀", "|", "\t", "word", "\"\""};
   auto value = [&] {
     std::string v = "v";  // never blank, never a formula
     int n = static_cast<int>(rng() % 40);

@@ -1,8 +1,7 @@
 // JSON, JSON Lines and XML readers.
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "datasets/formats/test_support.h"
 
@@ -18,18 +17,18 @@ std::string Str(const boost::json::object& o, const char* key) {
 void ExpectError(const testing::Converted& c, std::string_view code, std::string_view fragment) {
   ASSERT_FALSE(c.result.has_value());
   EXPECT_EQ(c.result.error().code, code) << c.result.error().message;
-  EXPECT_NE(c.result.error().message.find(fragment), std::string::npos)
-      << c.result.error().message;
+  EXPECT_NE(c.result.error().message.find(fragment), std::string::npos) << c.result.error().message;
   EXPECT_FALSE(c.output_exists);
 }
 
 TEST(Json, ArrayAndDataObject) {
-  auto a = ConvertBytes("x.json", R"([{"anchor":"q1","answer":"p1"},{"anchor":"q2","answer":"p2"}])");
+  auto a =
+      ConvertBytes("x.json", R"([{"anchor":"q1","answer":"p1"},{"anchor":"q2","answer":"p2"}])");
   ASSERT_TRUE(a.result.has_value()) << a.result.error().message;
   EXPECT_EQ(a.result->rows, 2u);
   EXPECT_EQ(a.result->classification, 'D');
-  auto d = ConvertBytes("x.json",
-                        R"({"meta":{"x":[1,2]},"data":[{"question":"q","positive":"p","negative":"n"}]})");
+  auto d = ConvertBytes(
+      "x.json", R"({"meta":{"x":[1,2]},"data":[{"question":"q","positive":"p","negative":"n"}]})");
   ASSERT_TRUE(d.result.has_value()) << d.result.error().message;
   EXPECT_EQ(d.result->classification, 'T');
   EXPECT_EQ(Str(d.rows[0], "negative"), "n");
@@ -53,8 +52,8 @@ TEST(Json, WrongShapesAre422) {
   ExpectError(ConvertBytes("x.json", R"([{"question":"q","positive":"p"}, "text"])"),
               kInvalidCsvFormat, "item 2 of the array is a string");
   ExpectError(ConvertBytes("x.json", R"([[1,2]])"), kInvalidCsvFormat, "expected a JSON object");
-  ExpectError(ConvertBytes("x.json", R"([{"question":{"a":1},"positive":"p"}])"),
-              kInvalidCsvFormat, "record 1, field 'question': expected text");
+  ExpectError(ConvertBytes("x.json", R"([{"question":{"a":1},"positive":"p"}])"), kInvalidCsvFormat,
+              "record 1, field 'question': expected text");
 }
 
 TEST(Json, MalformedJsonIs400WithTheLine) {
@@ -64,8 +63,8 @@ TEST(Json, MalformedJsonIs400WithTheLine) {
               kInvalidFile, "unexpected data after the JSON on line 3");
   ExpectError(ConvertBytes("x.json", "[{\"question\":\"q\",\"positive\":\"p\"}"), kInvalidFile,
               "ends too early");
-  ExpectError(ConvertBytes("x.json", "[{\"question\":\"q\xFF\",\"positive\":\"p\"}]"),
-              kInvalidFile, "invalid JSON");
+  ExpectError(ConvertBytes("x.json", "[{\"question\":\"q\xFF\",\"positive\":\"p\"}]"), kInvalidFile,
+              "invalid JSON");
   ExpectError(ConvertBytes("x.json", std::string("[{\"question\":\"a\0b\"}]", 21)), kInvalidFile,
               "invalid JSON");
   ExpectError(ConvertBytes("x.json", R"([{"question":"a\u0000b","positive":"p"}])"), kInvalidFile,
@@ -75,8 +74,9 @@ TEST(Json, MalformedJsonIs400WithTheLine) {
 TEST(Json, LargeArrayStreamsAcrossChunks) {
   std::string json = "[";
   for (int i = 0; i < 60000; ++i) {
-    json += fmt::format(R"({}{{"question":"question number {}","positive":"answer \"{}\"","n":{}}})",
-                        i ? "," : "", i, i, i);
+    json +=
+        fmt::format(R"({}{{"question":"question number {}","positive":"answer \"{}\"","n":{}}})",
+                    i ? "," : "", i, i, i);
   }
   json += "]";
   auto c = ConvertBytes("x.json", json);
@@ -105,8 +105,8 @@ TEST(Jsonl, BadLineNamesItsNumber) {
   ExpectError(
       ConvertBytes("x.jsonl", std::string("{\"question\":\"a\",\"positive\":\"b\"}\n{\0}\n", 37)),
       kInvalidFile, "NUL byte on line 2");
-  ExpectError(ConvertBytes("x.jsonl", "{\"question\":\"a\",\"positive\":\"b\"} {}\n"),
-              kInvalidFile, "line 1 is not valid JSON");
+  ExpectError(ConvertBytes("x.jsonl", "{\"question\":\"a\",\"positive\":\"b\"} {}\n"), kInvalidFile,
+              "line 1 is not valid JSON");
 }
 
 TEST(Jsonl, LongLinesAndTheLimit) {
@@ -135,11 +135,12 @@ TEST(Jsonl, ManyLinesAcrossBufferRefills) {
 }
 
 TEST(Xml, ChildElementsAndAttributesAreColumns) {
-  auto c = ConvertBytes("x.xml",
-                        "<?xml version=\"1.0\"?>\n<rows>\n"
-                        "  <row question=\"from attr\"><answer>a &amp; b</answer></row>\n"
-                        "  <row><question><![CDATA[<raw>]]></question><answer>x<b>y</b></answer></row>\n"
-                        "</rows>");
+  auto c =
+      ConvertBytes("x.xml",
+                   "<?xml version=\"1.0\"?>\n<rows>\n"
+                   "  <row question=\"from attr\"><answer>a &amp; b</answer></row>\n"
+                   "  <row><question><![CDATA[<raw>]]></question><answer>x<b>y</b></answer></row>\n"
+                   "</rows>");
   ASSERT_TRUE(c.result.has_value()) << c.result.error().message;
   ASSERT_EQ(c.rows.size(), 2u);
   EXPECT_EQ(Str(c.rows[0], "question"), "from attr");
@@ -162,8 +163,9 @@ TEST(Xml, MalformedNulAndEmpty) {
   ExpectError(ConvertBytes("x.xml", std::string("<rows>\n<row><q>a\0</q></row></rows>", 32)),
               kInvalidFile, "line 2");
   ExpectError(ConvertBytes("x.xml", "<rows></rows>"), kEmptyFile, "no rows");
-  ExpectError(ConvertBytes("x.xml", "<rows><row><q>a</q><chosen>=cmd|' /C calc'!A0</chosen></row></rows>"),
-              kInvalidCsvFormat, "line 1, column 'chosen'");
+  ExpectError(
+      ConvertBytes("x.xml", "<rows><row><q>a</q><chosen>=cmd|' /C calc'!A0</chosen></row></rows>"),
+      kInvalidCsvFormat, "line 1, column 'chosen'");
 }
 
 }  // namespace

@@ -2,13 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fmt/format.h>
 #include <stdlib.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace vectorize::datasets::formats::testing {
 
@@ -114,8 +113,9 @@ void WriteXlsx(const std::filesystem::path& p,
                const std::vector<std::vector<std::vector<std::string>>>& sheets) {
   std::vector<std::string> shared;
   std::vector<ZipEntry> entries;
-  entries.push_back({"[Content_Types].xml",
-                     R"(<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>)"});
+  entries.push_back(
+      {"[Content_Types].xml",
+       R"(<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>)"});
   std::string workbook =
       R"(<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>)";
   std::string rels =
@@ -123,8 +123,8 @@ void WriteXlsx(const std::filesystem::path& p,
   for (size_t s = 0; s < sheets.size(); ++s) {
     // Sheet files are numbered backwards so the relationship, not the name, must be followed.
     size_t file_no = sheets.size() - s;
-    workbook += fmt::format(R"(<sheet name="Sheet{}" sheetId="{}" r:id="rId{}"/>)", s + 1, s + 1,
-                            s + 1);
+    workbook +=
+        fmt::format(R"(<sheet name="Sheet{}" sheetId="{}" r:id="rId{}"/>)", s + 1, s + 1, s + 1);
     rels += fmt::format(
         R"(<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{}.xml"/>)",
         s + 1, file_no);

@@ -2,13 +2,12 @@
 // Helpers for the dataset format tests: a temp dir, files, zips built with libarchive, and the
 // converted output read back.
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "datasets/formats/formats.h"
 

@@ -38,8 +38,8 @@ void ExpectError(const testing::Converted& c, std::string_view code, int status)
 }
 
 TEST(TestData, ValidFilesInEveryFormatGiveTheSameFiveTriples) {
-  for (const char* name : {"default.csv", "default.json", "default.jsonl", "default.xml",
-                           "default.xlsx"}) {
+  for (const char* name :
+       {"default.csv", "default.json", "default.jsonl", "default.xml", "default.xlsx"}) {
     SCOPED_TRACE(name);
     auto c = ConvertPath(TestData(std::string("valid/") + name), name);
     ExpectDefaultTriples(c);
@@ -179,8 +179,7 @@ TEST(TestData, QuotedSeparatorsAndNewlinesAreValidCsv) {
 TEST(TestData, FormulaInjectionFileIsRefusedAtItsDdeRow) {
   auto c = ConvertPath(TestData("malicious/formula_injection.csv"), "formula_injection.csv");
   ExpectError(c, kInvalidCsvFormat, 422);
-  EXPECT_NE(c.result.error().message.find("line 4"), std::string::npos)
-      << c.result.error().message;
+  EXPECT_NE(c.result.error().message.find("line 4"), std::string::npos) << c.result.error().message;
   EXPECT_NE(c.result.error().message.find("DDE"), std::string::npos);
 }
 

@@ -34,8 +34,7 @@ Extracted Extract(const std::vector<ZipEntry>& entries, const Limits& limits = {
 void ExpectRefused(const Extracted& e, std::string_view code, std::string_view fragment) {
   ASSERT_FALSE(e.result.has_value());
   EXPECT_EQ(e.result.error().code, code) << e.result.error().message;
-  EXPECT_NE(e.result.error().message.find(fragment), std::string::npos)
-      << e.result.error().message;
+  EXPECT_NE(e.result.error().message.find(fragment), std::string::npos) << e.result.error().message;
   EXPECT_TRUE(e.left.empty()) << "left behind: " << e.left.front();
 }
 
@@ -101,9 +100,9 @@ TEST(Zip, EntryAndTotalSizeLimits) {
 TEST(Zip, TooManyEntries) {
   Limits limits;
   limits.max_zip_entries = 3;
-  ExpectRefused(Extract({{"a.csv", kCsv}, {"b.csv", kCsv}, {"c.csv", kCsv}, {"d.csv", kCsv}},
-                        limits),
-                kPayloadTooLarge, "more than 3 entries");
+  ExpectRefused(
+      Extract({{"a.csv", kCsv}, {"b.csv", kCsv}, {"c.csv", kCsv}, {"d.csv", kCsv}}, limits),
+      kPayloadTooLarge, "more than 3 entries");
 }
 
 TEST(Zip, CorruptTruncatedAndEmptyArchives) {
