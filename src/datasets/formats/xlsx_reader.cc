@@ -269,6 +269,11 @@ void XMLCALL SheetEnd(void* d, const XML_Char* name) {
     } else {
       value = std::move(st->text);  // n, str, inlineStr, e, d: the text as stored
     }
+    // Past the header a cell beyond its width is never read: do not grow the row for it.
+    if (st->writer->has_header() && st->col >= st->writer->header_size()) {
+      st->text.clear();
+      return;
+    }
     if (st->col >= st->cells.size()) st->cells.resize(st->col + 1);
     st->cells[st->col] = std::move(value);
     st->text.clear();
