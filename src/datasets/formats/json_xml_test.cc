@@ -71,6 +71,12 @@ TEST(Json, MalformedJsonIs400WithTheLine) {
               "NUL byte in record 1, column 'question'");
 }
 
+TEST(Json, EmptyArraysAreEmptyFiles) {
+  ExpectError(ConvertBytes("x.json", "[]"), kEmptyFile, "no rows");
+  ExpectError(ConvertBytes("x.json", " {\"data\": [] }\n"), kEmptyFile, "no rows");
+  ExpectError(ConvertBytes("x.jsonl", "\n\n  \n"), kEmptyFile, "no rows");
+}
+
 TEST(Json, LargeArrayStreamsAcrossChunks) {
   std::string json = "[";
   for (int i = 0; i < 60000; ++i) {
