@@ -155,6 +155,15 @@ TEST(Xml, ChildElementsAndAttributesAreColumns) {
   EXPECT_EQ(Str(c.rows[1], "positive"), "xy");
 }
 
+TEST(Xml, NamespacePrefixesAreIgnored) {
+  auto c = ConvertBytes("x.xml",
+                        "<d:rows xmlns:d=\"urn:x\"><d:row d:q=\"a\"><d:chosen>b</d:chosen>"
+                        "</d:row></d:rows>");
+  ASSERT_TRUE(c.result.has_value()) << c.result.error().message;
+  EXPECT_EQ(c.result->columns.question, "q");
+  EXPECT_EQ(Str(c.rows[0], "positive"), "b");
+}
+
 TEST(Xml, DoctypeEntitiesAreRefused) {
   ExpectError(ConvertBytes("x.xml",
                            "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">"
