@@ -5,13 +5,17 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "datasets/dataset_service.h"
+#include "datasets/dataset_store.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
+#include "http/routes/datasets_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
 #include "http/routes/web_routes.h"
 #include "http/server.h"
+#include "storage/database.h"
 #include "storage/migrations.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/migrations.h"
@@ -92,6 +96,10 @@ struct App::Parts {
   std::unique_ptr<tasks::Engine> engine;
   std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
+  // Registries beside the task tables (datasets…), over the same database.
+  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<datasets::DatasetStore> dataset_store;
+  std::unique_ptr<datasets::DatasetService> dataset_service;
   http::HttpMetrics http_metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -129,11 +137,26 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   }
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
+
+  // Datasets (SPEC §3.1). The task store has applied the migrations by now.
+  auto database = storage::Database::Open(c.EffectiveDatabaseUrl(), 4);
+  if (!database) return Fail(database.error());
+  p->database = std::move(*database);
+  p->dataset_store = std::make_unique<datasets::DatasetStore>(*p->database);
+  {
+    datasets::DatasetServiceOptions o;
+    o.data_dir = c.data_dir;
+    o.limits.max_file_bytes = c.max_upload_bytes;
+    p->dataset_service =
+        std::make_unique<datasets::DatasetService>(*p->dataset_store, *p->store, std::move(o));
+    if (auto s = p->dataset_service->Init(); !s) return Fail(s.error());
+  }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
+    http::AddDatasetRoutes(p->router, *p->dataset_service);
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -144,6 +167,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     so.threads = c.http_threads;
     so.max_body_bytes = c.max_request_bytes;
     so.api_prefix = c.api_prefix;
+    so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp").string();
+    so.max_upload_bytes = c.max_upload_bytes;
     p->server = std::make_unique<http::Server>(so, p->router, p->http_metrics);
   }
   return std::unique_ptr<App>(new App(std::move(p)));
