@@ -14,7 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "datasets/dataset_service.h"
 #include "http/http_metrics.h"
+#include "http/routes/datasets_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
@@ -63,9 +65,19 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
+    auto db = storage::Database::Open("sqlite://" + (dir_ / "vectorize.db").string(), 1);
+    if (!db) throw std::runtime_error(db.error().message);
+    database_ = std::move(*db);
+    dataset_store_ = std::make_unique<datasets::DatasetStore>(*database_);
+    dataset_service_ = std::make_unique<datasets::DatasetService>(
+        *dataset_store_, *store_, datasets::DatasetServiceOptions{dir_, {}});
+    AddDatasetRoutes(router_, *dataset_service_);
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
+    dataset_service_.reset();
+    dataset_store_.reset();
+    database_.reset();
     service_.reset();
     store_.reset();
     std::error_code ec;
@@ -78,6 +90,9 @@ class ProductRouter {
   std::filesystem::path dir_;
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<datasets::DatasetStore> dataset_store_;
+  std::unique_ptr<datasets::DatasetService> dataset_service_;
   HttpMetrics metrics_;
   Router router_;
 };
