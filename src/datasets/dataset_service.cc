@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <set>
 #include <system_error>
 
 #include "common/uuid.h"
@@ -104,11 +105,26 @@ Result<Dataset> DatasetService::StoreConverted(const fs::path& jsonl, std::strin
     fs::remove(jsonl, ec);
     return Fail(Error::Internal("cannot move the converted dataset into place: " + ec.message()));
   }
-  if (auto s = store_.Insert(d); !s) {
-    fs::remove(final_path, ec);
-    return Fail(s.error());
+  // The unique index decides races between concurrent uploads of one name: the loser looks for
+  // the next free suffix and tries again.
+  const std::string base = d.name.substr(0, 120);
+  for (int attempt = 0;; ++attempt) {
+    auto s = store_.Insert(d);
+    if (s) return d;
+    if (s.error().code != ErrorCode::kAlreadyExists || attempt >= 20) {
+      fs::remove(final_path, ec);
+      return Fail(s.error());
+    }
+    auto taken = store_.NamesWithPrefix(base + "_");
+    if (!taken) {
+      fs::remove(final_path, ec);
+      return Fail(taken.error());
+    }
+    std::set<std::string> names(taken->begin(), taken->end());
+    int n = 2;
+    while (names.contains(base + "_" + std::to_string(n))) ++n;
+    d.name = base + "_" + std::to_string(n);
   }
-  return d;
 }
 
 UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::path& path,
@@ -118,12 +134,6 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
   auto stem = formats::SanitizeFilename(filename);
   if (!stem) {
     out.failure = FromConvert(stem.error());
-    return out;
-  }
-  // Cheap early answer for the common case; the unique index decides races.
-  if (auto taken = store_.NameTaken(*stem); taken && *taken) {
-    out.failure = UploadFailure{409, "DATASET_ALREADY_EXISTS",
-                                "A dataset named '" + *stem + "' already exists"};
     return out;
   }
   const fs::path part = options_.data_dir / "datasets" / ("." + NewUuidV7() + ".jsonl.part");

@@ -19,6 +19,9 @@ const std::string kList = std::string("SELECT ") + kColumns +
                           " FROM datasets ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
 constexpr const char* kCount = "SELECT COUNT(*) FROM datasets";
 constexpr const char* kNameTaken = "SELECT 1 FROM datasets WHERE name = $1";
+// substr, not LIKE: stems contain '_', a LIKE wildcard.
+constexpr const char* kNamesWithPrefix =
+    "SELECT name FROM datasets WHERE substr(name, 1, length($1)) = $1";
 constexpr const char* kRename =
     "UPDATE datasets SET name = $1, version = version + 1, updated_at = $2 "
     "WHERE id = $3 AND version = $4";
@@ -105,6 +108,14 @@ Result<bool> DatasetStore::NameTaken(std::string_view name) {
   auto r = db_.Query(kNameTaken, {std::string(name)});
   if (!r) return Fail(r.error());
   return !r->empty();
+}
+
+Result<std::vector<std::string>> DatasetStore::NamesWithPrefix(std::string_view prefix) {
+  auto r = db_.Query(kNamesWithPrefix, {std::string(prefix)});
+  if (!r) return Fail(r.error());
+  std::vector<std::string> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
+  return out;
 }
 
 Result<Dataset> DatasetStore::Rename(std::string_view id, std::int64_t expected_version,

@@ -50,6 +50,8 @@ class DatasetStore {
   [[nodiscard]] Result<Dataset> Get(std::string_view id);
   [[nodiscard]] Result<DatasetPage> List(std::int64_t limit, std::int64_t offset);
   [[nodiscard]] Result<bool> NameTaken(std::string_view name);
+  // Names starting with `prefix` (to pick a free "<stem>_<n>").
+  [[nodiscard]] Result<std::vector<std::string>> NamesWithPrefix(std::string_view prefix);
   // Sets the name when the row is still at `expected_version`; returns the row after the change.
   // Errors: not_found; failed_precondition (public VERSION_MISMATCH) when the version moved on —
   // the message carries the current version; already_exists (DATASET_ALREADY_EXISTS).
