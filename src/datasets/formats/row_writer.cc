@@ -113,7 +113,9 @@ FormatStatus RowWriter::SetHeader(std::span<const std::string> names) {
     if (index_[role] < 0) {
       std::string found;
       for (size_t i = 0; i < names.size() && i < 20; ++i) {
-        found += (i ? ", " : "") + Quote(names[i]);
+        if (Trim(names[i]).empty()) continue;
+        if (!found.empty()) found += ", ";
+        found += Quote(names[i]);
       }
       return InvalidContentError(
           fmt::format("{}: no {} column (looked for {}_name or one of: {}); columns found: {}",
