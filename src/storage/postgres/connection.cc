@@ -46,6 +46,7 @@ void Rows::Clear::operator()(pg_result* r) const { PQclear(r); }
 Rows::Rows(pg_result* res) : res_(res) {}
 
 int Rows::size() const { return res_ ? PQntuples(res_.get()) : 0; }
+int Rows::columns() const { return res_ ? PQnfields(res_.get()) : 0; }
 
 std::int64_t Rows::affected() const {
   if (!res_) return 0;

@@ -45,6 +45,7 @@ class Rows {
 
   [[nodiscard]] int size() const;
   [[nodiscard]] bool empty() const { return size() == 0; }
+  [[nodiscard]] int columns() const;
   // Rows changed by an INSERT/UPDATE/DELETE (PQcmdTuples).
   [[nodiscard]] std::int64_t affected() const;
 
