@@ -52,7 +52,8 @@ Result<ExtractResult> Extract(struct archive* a, const fs::path& archive_path, A
                                           archive_error_string(a) ? archive_error_string(a) : "")));
     if (cancelled && cancelled()) return Fail(Error::Cancelled("extraction cancelled"));
     if (++entries > limits.max_entries)
-      return Fail(TooLarge(fmt::format("the archive has more than {} entries", limits.max_entries)));
+      return Fail(
+          TooLarge(fmt::format("the archive has more than {} entries", limits.max_entries)));
     const char* name = archive_entry_pathname(entry);
     if (!name) return Fail(InvalidFile("an archive entry has no name"));
     auto rel = SafeEntryPath(name);
@@ -80,17 +81,18 @@ Result<ExtractResult> Extract(struct archive* a, const fs::path& archive_path, A
       la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
       if (n == 0) break;
       if (n < 0)
-        return Fail(InvalidFile(fmt::format("the archive is corrupt at {}: {}", name,
-                                            archive_error_string(a) ? archive_error_string(a)
-                                                                    : "")));
+        return Fail(
+            InvalidFile(fmt::format("the archive is corrupt at {}: {}", name,
+                                    archive_error_string(a) ? archive_error_string(a) : "")));
       res.bytes += std::uint64_t(n);
       if (res.bytes > limits.max_total_bytes)
-        return Fail(TooLarge(fmt::format("the archive expands to more than {} bytes",
-                                         limits.max_total_bytes)));
+        return Fail(TooLarge(
+            fmt::format("the archive expands to more than {} bytes", limits.max_total_bytes)));
       if (res.bytes > (64ull << 20) && archive_size > 0 &&
           double(res.bytes) / double(archive_size) > limits.max_ratio)
-        return Fail(TooLarge(fmt::format(
-            "the archive expands more than {:.0f} times its size (a zip bomb?)", limits.max_ratio)));
+        return Fail(TooLarge(
+            fmt::format("the archive expands more than {:.0f} times its size (a zip bomb?)",
+                        limits.max_ratio)));
       const char* p = buf.data();
       la_ssize_t left = n;
       while (left > 0) {

@@ -12,8 +12,8 @@ Status ValidateTag(std::string_view tag) {
     return Fail(Error::InvalidArgument("a model tag must be 1 to 100 characters"));
   for (unsigned char c : tag) {
     if (!TagChar(c))
-      return Fail(Error::InvalidArgument(
-          "a model tag may contain only letters, digits, '.', '_' and '-'"));
+      return Fail(
+          Error::InvalidArgument("a model tag may contain only letters, digits, '.', '_' and '-'"));
   }
   if (tag.front() == '.' || tag.front() == '-')
     return Fail(Error::InvalidArgument("a model tag may not start with '.' or '-'"));

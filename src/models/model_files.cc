@@ -50,11 +50,17 @@ bool IsBinShard(const std::string& p) {
 
 }  // namespace
 
-Result<std::vector<remote::HubFile>> SelectHubModelFiles(const std::vector<remote::HubFile>& files) {
-  static const std::set<std::string> kTopLevel = {
-      "config.json",           "tokenizer.json",          "tokenizer_config.json",
-      "special_tokens_map.json", "vocab.txt",             "added_tokens.json",
-      "modules.json",          "sentence_bert_config.json", "config_sentence_transformers.json"};
+Result<std::vector<remote::HubFile>> SelectHubModelFiles(
+    const std::vector<remote::HubFile>& files) {
+  static const std::set<std::string> kTopLevel = {"config.json",
+                                                  "tokenizer.json",
+                                                  "tokenizer_config.json",
+                                                  "special_tokens_map.json",
+                                                  "vocab.txt",
+                                                  "added_tokens.json",
+                                                  "modules.json",
+                                                  "sentence_bert_config.json",
+                                                  "config_sentence_transformers.json"};
   std::map<std::string, const remote::HubFile*> by_path;
   for (const auto& f : files) by_path[f.path] = &f;
   if (!by_path.count("config.json"))
@@ -124,14 +130,15 @@ Result<Model> InstallModel(const fs::path& data_dir, const fs::path& folder, Mod
                            bool reserved, ModelRegistry& registry, const LoadCheck& load_check) {
   auto info = modelfiles::InspectModelDir(folder);
   if (!info) {
-    Error e = Error::InvalidArgument(
-        fmt::format("the model is not valid: {}", info.error().message));
+    Error e =
+        Error::InvalidArgument(fmt::format("the model is not valid: {}", info.error().message));
     e.public_code = "INVALID_FILE";
     return Fail(e);
   }
   if (load_check) {
     if (auto s = load_check(folder, *info); !s) {
-      Error e = Error::InvalidArgument(fmt::format("the model does not load: {}", s.error().message));
+      Error e =
+          Error::InvalidArgument(fmt::format("the model does not load: {}", s.error().message));
       e.public_code = "INVALID_FILE";
       return Fail(e);
     }
@@ -153,7 +160,8 @@ Result<Model> InstallModel(const fs::path& data_dir, const fs::path& folder, Mod
     // a registered model's folder would have made the tag unavailable before we got this far.
     auto row = registry.FindTag(model.tag);
     if (row && row->state == 'R')
-      return Fail(Error::AlreadyExists(fmt::format("model with tag \"{}\" already exists", model.tag)));
+      return Fail(
+          Error::AlreadyExists(fmt::format("model with tag \"{}\" already exists", model.tag)));
     spdlog::warn("removing leftover folder {} of an unfinished import", target.string());
     fs::remove_all(target, ec);
   }

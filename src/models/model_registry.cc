@@ -138,13 +138,12 @@ Result<Model> ModelRegistry::Activate(const Model& m) {
                   kColumns),
       {m.tag, Opt(m.task_id), m.name, m.path, Opt(m.hub_repo), Opt(m.hub_revision),
        Opt(m.hub_commit), Opt(m.github_owner), Opt(m.github_repo), Opt(m.github_ref),
-       Opt(m.github_path), Opt(m.architecture), OptI(m.dim), OptI(m.max_seq_length),
-       Opt(m.pooling), OptB(m.normalize), m.size_bytes, now});
+       Opt(m.github_path), Opt(m.architecture), OptI(m.dim), OptI(m.max_seq_length), Opt(m.pooling),
+       OptB(m.normalize), m.size_bytes, now});
   if (!r) return Fail(r.error());
   if (r->empty())
-    return Fail(Error::Aborted(
-        fmt::format("the reservation of tag \"{}\" was lost before the model was registered",
-                    m.tag)));
+    return Fail(Error::Aborted(fmt::format(
+        "the reservation of tag \"{}\" was lost before the model was registered", m.tag)));
   return ReadModel(*r, 0);
 }
 
@@ -184,8 +183,8 @@ Result<Model> ModelRegistry::GetByTag(const std::string& tag) {
 }
 
 Result<Model> ModelRegistry::GetById(const std::string& id) {
-  auto r = db_.Query(
-      fmt::format("SELECT {} FROM ai_model WHERE id = $1 AND state = 'R'", kColumns), {id});
+  auto r = db_.Query(fmt::format("SELECT {} FROM ai_model WHERE id = $1 AND state = 'R'", kColumns),
+                     {id});
   if (!r) return Fail(r.error());
   if (r->empty()) return Fail(Error::NotFound(fmt::format("Model with ID {} not found", id)));
   return ReadModel(*r, 0);
@@ -193,11 +192,11 @@ Result<Model> ModelRegistry::GetById(const std::string& id) {
 
 Result<Model> ModelRegistry::Rename(const std::string& id, const std::string& new_name,
                                     std::int64_t expected_version) {
-  auto r = db_.Query(
-      fmt::format("UPDATE ai_model SET name = $2, version = version + 1, updated_at = $3 "
-                  "WHERE id = $1 AND state = 'R' AND version = $4 RETURNING {}",
-                  kColumns),
-      {id, new_name, NowMicros(), expected_version});
+  auto r =
+      db_.Query(fmt::format("UPDATE ai_model SET name = $2, version = version + 1, updated_at = $3 "
+                            "WHERE id = $1 AND state = 'R' AND version = $4 RETURNING {}",
+                            kColumns),
+                {id, new_name, NowMicros(), expected_version});
   if (!r) return Fail(r.error());
   if (!r->empty()) return ReadModel(*r, 0);
   auto current = GetById(id);
@@ -211,7 +210,8 @@ Result<Model> ModelRegistry::Rename(const std::string& id, const std::string& ne
 Status ModelRegistry::Remove(const std::string& id) {
   auto r = db_.Query("DELETE FROM ai_model WHERE id = $1 AND state = 'R'", {id});
   if (!r) return Fail(r.error());
-  if (r->affected() == 0) return Fail(Error::NotFound(fmt::format("Model with ID {} not found", id)));
+  if (r->affected() == 0)
+    return Fail(Error::NotFound(fmt::format("Model with ID {} not found", id)));
   return {};
 }
 

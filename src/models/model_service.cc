@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-
 #include <set>
 
 #include "common/uuid.h"
@@ -35,10 +34,9 @@ Error WithCode(Error e, std::string code) {
 
 }  // namespace
 
-ModelService::ModelService(ModelRegistry& registry, storage::Database& db,
-                           tasks::TaskStore& tasks, tasks::Engine* engine,
-                           const remote::HubClient& hub, const remote::GitHubClient& github,
-                           ModelServiceOptions options)
+ModelService::ModelService(ModelRegistry& registry, storage::Database& db, tasks::TaskStore& tasks,
+                           tasks::Engine* engine, const remote::HubClient& hub,
+                           const remote::GitHubClient& github, ModelServiceOptions options)
     : registry_(registry),
       db_(db),
       tasks_(tasks),
@@ -122,20 +120,20 @@ Result<tasks::TaskDetail> ModelService::StartHubUpload(const HubUploadRequest& r
   // Fail fast on a taken tag before asking the Hub.
   if (auto s = ReleaseIfStale(tag); !s) return Fail(s.error());
   if (auto row = registry_.FindTag(tag); row) {
-    return Fail(WithCode(Error::AlreadyExists(
-                             row->state == 'R'
-                                 ? fmt::format("model with tag \"{}\" already exists", tag)
-                                 : fmt::format("model \"{}\" is being imported (task {})", tag,
-                                               row->task_id.value_or("?"))),
-                         "MODEL_ALREADY_EXISTS"));
+    return Fail(
+        WithCode(Error::AlreadyExists(row->state == 'R'
+                                          ? fmt::format("model with tag \"{}\" already exists", tag)
+                                          : fmt::format("model \"{}\" is being imported (task {})",
+                                                        tag, row->task_id.value_or("?"))),
+                 "MODEL_ALREADY_EXISTS"));
   }
   auto info = hub_.ModelInfo(req.repo, req.revision);
   if (!info) return Fail(info.error());
   auto files = SelectHubModelFiles(info->files);
   if (!files) {
-    return Fail(Error::Validation({FieldError{{"body", "model_tag"},
-                                              fmt::format("{} at {}: {}", req.repo, req.revision,
-                                                          files.error().message)}}));
+    return Fail(Error::Validation(
+        {FieldError{{"body", "model_tag"},
+                    fmt::format("{} at {}: {}", req.repo, req.revision, files.error().message)}}));
   }
   Model m;
   m.tag = tag;
@@ -175,12 +173,12 @@ Result<tasks::TaskDetail> ModelService::StartGitHubUpload(const GitHubUploadRequ
     return Fail(Error::Validation({FieldError{{"body", "model_tag"}, s.error().message}}));
   if (auto s = ReleaseIfStale(tag); !s) return Fail(s.error());
   if (auto row = registry_.FindTag(tag); row) {
-    return Fail(WithCode(Error::AlreadyExists(
-                             row->state == 'R'
-                                 ? fmt::format("model with tag \"{}\" already exists", tag)
-                                 : fmt::format("model \"{}\" is being imported (task {})", tag,
-                                               row->task_id.value_or("?"))),
-                         "MODEL_ALREADY_EXISTS"));
+    return Fail(
+        WithCode(Error::AlreadyExists(row->state == 'R'
+                                          ? fmt::format("model with tag \"{}\" already exists", tag)
+                                          : fmt::format("model \"{}\" is being imported (task {})",
+                                                        tag, row->task_id.value_or("?"))),
+                 "MODEL_ALREADY_EXISTS"));
   }
   auto repo = github_.GetRepo(req.owner, req.repo);
   if (!repo) return Fail(repo.error());
@@ -227,13 +225,13 @@ Result<LocalUploadResult> ModelService::ImportLocalZip(const fs::path& zip_path,
   std::error_code ec;
 
   auto run = [&]() -> Status {
-    if (!filename.empty() && !(filename.size() >= 4 &&
-                               (filename.ends_with(".zip") || filename.ends_with(".ZIP"))))
-      return Fail(WithCode(Error::InvalidArgument(
-                               fmt::format("\"{}\" is not a .zip file: upload a zip archive of "
-                                           "model folders",
-                                           filename.substr(0, 100))),
-                           "INVALID_FILE"));
+    if (!filename.empty() &&
+        !(filename.size() >= 4 && (filename.ends_with(".zip") || filename.ends_with(".ZIP"))))
+      return Fail(WithCode(
+          Error::InvalidArgument(fmt::format("\"{}\" is not a .zip file: upload a zip archive of "
+                                             "model folders",
+                                             filename.substr(0, 100))),
+          "INVALID_FILE"));
     if (fs::file_size(zip_path, ec) == 0 || ec)
       return Fail(WithCode(Error::InvalidArgument("the uploaded file is empty"), "EMPTY_FILE"));
     ExtractLimits limits;
@@ -257,7 +255,8 @@ Result<LocalUploadResult> ModelService::ImportLocalZip(const fs::path& zip_path,
       std::string tag = DeriveTag(folders.size() == 1 && model_name ? *model_name : base);
       const std::string dir_name = rel.empty() ? "." : rel.string();
       if (!seen.insert(tag).second) {
-        result.failed.push_back({dir_name, fmt::format("another folder already gives tag \"{}\"", tag)});
+        result.failed.push_back(
+            {dir_name, fmt::format("another folder already gives tag \"{}\"", tag)});
         continue;
       }
       if (auto s = ReleaseIfStale(tag); !s) return s;
@@ -283,10 +282,10 @@ Result<LocalUploadResult> ModelService::ImportLocalZip(const fs::path& zip_path,
     }
     if (!result.created.empty()) return {};
     if (result.failed.empty())
-      return Fail(WithCode(
-          Error::AlreadyExists(fmt::format("every model in the zip already exists: {}",
-                                           fmt::join(result.existing, ", "))),
-          "MODEL_ALREADY_EXISTS"));
+      return Fail(
+          WithCode(Error::AlreadyExists(fmt::format("every model in the zip already exists: {}",
+                                                    fmt::join(result.existing, ", "))),
+                   "MODEL_ALREADY_EXISTS"));
     std::string msg = "no model in the zip is valid";
     for (const auto& f : result.failed) msg += fmt::format("; {}: {}", f.directory, f.error);
     return Fail(WithCode(Error::InvalidArgument(msg), "INVALID_FILE"));

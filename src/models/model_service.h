@@ -38,8 +38,8 @@ struct ModelServiceOptions {
 };
 
 struct HubUploadRequest {
-  std::string repo;               // "org/name"
-  std::string revision = "main";  // branch, tag or commit
+  std::string repo;                // "org/name"
+  std::string revision = "main";   // branch, tag or commit
   std::optional<std::string> tag;  // model tag; derived from repo when absent
 };
 
@@ -73,6 +73,7 @@ class ModelService {
     return registry_.List(page, size);
   }
   [[nodiscard]] Result<Model> Get(const std::string& tag) { return registry_.GetByTag(tag); }
+  [[nodiscard]] Result<Model> GetById(const std::string& id) { return registry_.GetById(id); }
   [[nodiscard]] Result<Model> Rename(const std::string& id, const std::string& name,
                                      std::int64_t expected_version) {
     return registry_.Rename(id, name, expected_version);

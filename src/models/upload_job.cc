@@ -46,8 +46,8 @@ Result<Inputs> ParseInputs(const std::string& text) {
       return Fail(Error::InvalidArgument("the task's inputs are not a Hub or GitHub import"));
     return in;
   } catch (const std::exception& e) {
-    return Fail(Error::InvalidArgument(std::string("the task's inputs are not valid JSON: ") +
-                                       e.what()));
+    return Fail(
+        Error::InvalidArgument(std::string("the task's inputs are not valid JSON: ") + e.what()));
   }
 }
 
@@ -56,7 +56,9 @@ std::string Mb(std::uint64_t bytes) { return fmt::format("{:.1f} MB", double(byt
 class Run {
  public:
   Run(ModelService& svc, tasks::JobContext& ctx, Inputs in)
-      : svc_(svc), ctx_(ctx), in_(std::move(in)),
+      : svc_(svc),
+        ctx_(ctx),
+        in_(std::move(in)),
         work_(ImportWorkDir(svc.options().data_dir, ctx.task().id)) {}
 
   Status Execute() {
@@ -135,8 +137,8 @@ class Run {
   Result<fs::path> DownloadHub() {
     const auto& hub = svc_.hub();
     ctx_.ReportProgress(std::nullopt, "listing files");
-    auto info = hub.ModelInfo(in_.repo, in_.commit.empty() ? in_.revision : in_.commit,
-                              Cancelled());
+    auto info =
+        hub.ModelInfo(in_.repo, in_.commit.empty() ? in_.revision : in_.commit, Cancelled());
     if (!info) {
       if (info.error().code == ErrorCode::kNotFound)
         return Fail(Error::NotFound(info.error().message + " (was it deleted since the upload "
@@ -148,8 +150,9 @@ class Run {
     std::uint64_t total = 0;
     for (const auto& f : *files) total += f.size.value_or(0);
     if (total > svc_.options().max_model_bytes)
-      return Fail(Error::InvalidArgument(fmt::format(
-          "the model is {} , over the limit of {}", Mb(total), Mb(svc_.options().max_model_bytes))));
+      return Fail(
+          Error::InvalidArgument(fmt::format("the model is {} , over the limit of {}", Mb(total),
+                                             Mb(svc_.options().max_model_bytes))));
     const fs::path dir = work_ / "files";
     std::uint64_t done = 0;
     for (std::size_t i = 0; i < files->size(); ++i) {
@@ -170,17 +173,17 @@ class Run {
       const std::size_t n = files->size();
       opts.progress = [&, before, i, n](std::uint64_t got, std::optional<std::uint64_t>) {
         std::uint64_t now = before + got;
-        ctx_.ReportProgress(total ? std::optional<double>(std::min(0.999, double(now) / double(total)))
-                                  : std::nullopt,
-                            fmt::format("downloading {} ({}/{}), {} of {}", f.path, i + 1, n,
-                                        Mb(now), Mb(total)));
+        ctx_.ReportProgress(
+            total ? std::optional<double>(std::min(0.999, double(now) / double(total)))
+                  : std::nullopt,
+            fmt::format("downloading {} ({}/{}), {} of {}", f.path, i + 1, n, Mb(now), Mb(total)));
       };
       auto r = hub.DownloadFile(remote::HubRepoKind::kModel, in_.repo, info->sha, f, part, opts);
       if (!r) {
         if (r.error().code == ErrorCode::kAborted) {
           // Checksum or size mismatch: the file on the Hub is not what its metadata says.
-          return Fail(Error::InvalidArgument(fmt::format("download failed verification: {}",
-                                                         r.error().message)));
+          return Fail(Error::InvalidArgument(
+              fmt::format("download failed verification: {}", r.error().message)));
         }
         return Fail(r.error());
       }
@@ -201,11 +204,10 @@ class Run {
       opts.request.cancelled = Cancelled();
       opts.max_bytes = svc_.options().max_model_bytes;
       opts.progress = [&](std::uint64_t got, std::optional<std::uint64_t> total) {
-        ctx_.ReportProgress(total && *total ? std::optional<double>(std::min(
-                                                  0.999, double(got) / double(*total)))
-                                            : std::nullopt,
-                            fmt::format("downloading {}/{}@{} ({})", in_.owner, in_.repo_name,
-                                        in_.ref, Mb(got)));
+        ctx_.ReportProgress(
+            total && *total ? std::optional<double>(std::min(0.999, double(got) / double(*total)))
+                            : std::nullopt,
+            fmt::format("downloading {}/{}@{} ({})", in_.owner, in_.repo_name, in_.ref, Mb(got)));
       };
       auto r = gh.DownloadTarball(in_.owner, in_.repo_name,
                                   in_.commit.empty() ? in_.ref : in_.commit, tarball, opts);
@@ -235,15 +237,15 @@ class Run {
     if (!in_.path.empty()) {
       const fs::path chosen = top / in_.path;
       if (!fs::is_directory(chosen, ec))
-        return Fail(Error::NotFound(fmt::format("the repository has no folder \"{}\" at {}",
-                                                in_.path, in_.ref)));
+        return Fail(Error::NotFound(
+            fmt::format("the repository has no folder \"{}\" at {}", in_.path, in_.ref)));
       return chosen;
     }
     auto folders = FindModelFolders(top);
     if (folders.empty())
-      return Fail(Error::InvalidArgument(fmt::format(
-          "no model folder (config.json with a tokenizer and weights) in {}/{} at {}", in_.owner,
-          in_.repo_name, in_.ref)));
+      return Fail(Error::InvalidArgument(
+          fmt::format("no model folder (config.json with a tokenizer and weights) in {}/{} at {}",
+                      in_.owner, in_.repo_name, in_.ref)));
     if (folders.size() > 1) {
       std::vector<std::string> names;
       for (const auto& f : folders) names.push_back(f.empty() ? "." : f.string());
