@@ -10,11 +10,19 @@
 #include "http/http_metrics.h"
 #include "http/router.h"
 #include "http/routes/datasets_routes.h"
+#include "http/routes/models_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
 #include "http/server.h"
+#include "models/model_registry.h"
+#include "models/model_service.h"
+#include "models/upload_job.h"
+#include "remote/github_client.h"
+#include "remote/http_client.h"
+#include "remote/hub_client.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
 #include "storage/postgres/connection.h"
@@ -96,10 +104,16 @@ struct App::Parts {
   std::unique_ptr<tasks::Engine> engine;
   std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
-  // Registries beside the task tables (datasets…), over the same database.
+  // Registries beside the task tables (datasets, models…), over the same database.
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<datasets::DatasetStore> dataset_store;
   std::unique_ptr<datasets::DatasetService> dataset_service;
+  // Models and uploads (SPEC §3.2).
+  std::unique_ptr<remote::HttpClient> remote_http;
+  std::unique_ptr<remote::HubClient> hub;
+  std::unique_ptr<remote::GitHubClient> github;
+  std::unique_ptr<models::ModelRegistry> model_registry;
+  std::unique_ptr<models::ModelService> model_service;
   http::HttpMetrics http_metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -151,12 +165,38 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
         std::make_unique<datasets::DatasetService>(*p->dataset_store, *p->store, std::move(o));
     if (auto s = p->dataset_service->Init(); !s) return Fail(s.error());
   }
+  // Models and uploads: the registry on the same database, the Hub and GitHub clients, the
+  // model_upload job (unless the caller brought its own, as the testkit does).
+  p->remote_http = std::make_unique<remote::HttpClient>();
+  p->hub = std::make_unique<remote::HubClient>(*p->remote_http, c.hf_endpoint, c.hf_token);
+  p->github =
+      std::make_unique<remote::GitHubClient>(*p->remote_http, c.github_api_url, c.github_token);
+  p->model_registry = std::make_unique<models::ModelRegistry>(*p->database);
+  models::ModelServiceOptions mo;
+  mo.data_dir = c.data_dir;
+  mo.max_model_bytes = std::max<std::uint64_t>(c.max_upload_bytes, 8ull << 30);
+  p->model_service = std::make_unique<models::ModelService>(
+      *p->model_registry, *p->database, *p->store, p->engine.get(), *p->hub, *p->github, mo);
+  if (p->engine) {
+    bool custom = false;
+    for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kModelUpload;
+    if (!custom)
+      p->engine->Register(tasks::TaskType::kModelUpload,
+                          std::make_shared<models::ModelUploadJob>(*p->model_service));
+    p->model_service->SweepWorkDirs();
+  }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
     http::AddDatasetRoutes(p->router, *p->dataset_service);
+    http::AddModelRoutes(p->router, *p->model_service);
+    {
+      const auto upload_tmp = std::filesystem::path(c.data_dir) / "tmp" / "uploads";
+      std::filesystem::create_directories(upload_tmp, ec);
+      http::AddUploadRoutes(p->router, *p->model_service, upload_tmp.string());
+    }
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -167,7 +207,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     so.threads = c.http_threads;
     so.max_body_bytes = c.max_request_bytes;
     so.api_prefix = c.api_prefix;
-    so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp").string();
+    so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp" / "uploads").string();
     so.max_upload_bytes = c.max_upload_bytes;
     p->server = std::make_unique<http::Server>(so, p->router, p->http_metrics);
   }

@@ -106,4 +106,8 @@ class Backend:
 
 
 def files_in(path):
-    return sorted(os.listdir(path)) if os.path.isdir(path) else []
+    """Regular files under path (recursively), relative to it, sorted."""
+    out = []
+    for root, _, names in os.walk(path):
+        out += [os.path.relpath(os.path.join(root, n), path) for n in names]
+    return sorted(out)
