@@ -7,6 +7,7 @@
 
 #include "datasets/dataset_service.h"
 #include "datasets/dataset_store.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
 #include "http/routes/datasets_routes.h"
@@ -108,6 +109,7 @@ struct App::Parts {
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<datasets::DatasetStore> dataset_store;
   std::unique_ptr<datasets::DatasetService> dataset_service;
+  std::unique_ptr<datasets::HubImporter> hub_importer;
   // Models and uploads (SPEC §3.2).
   std::unique_ptr<remote::HttpClient> remote_http;
   std::unique_ptr<remote::HubClient> hub;
@@ -185,12 +187,24 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
                           std::make_shared<models::ModelUploadJob>(*p->model_service));
     p->model_service->SweepWorkDirs();
   }
+  // Hub dataset imports: the dataset_upload job (unless the caller brought its own).
+  p->hub_importer = std::make_unique<datasets::HubImporter>(
+      *p->dataset_service, *p->store, p->engine.get(), *p->hub, *p->remote_http,
+      datasets::HubImportOptions{.datasets_server = c.hf_datasets_server, .token = c.hf_token});
+  if (p->engine) {
+    bool custom = false;
+    for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kDatasetUpload;
+    if (!custom) {
+      p->engine->Register(tasks::TaskType::kDatasetUpload,
+                          std::make_shared<datasets::HubImportJob>(*p->hub_importer));
+    }
+  }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
-    http::AddDatasetRoutes(p->router, *p->dataset_service);
+    http::AddDatasetRoutes(p->router, *p->dataset_service, p->hub_importer.get());
     http::AddModelRoutes(p->router, *p->model_service);
     {
       const auto upload_tmp = std::filesystem::path(c.data_dir) / "tmp" / "uploads";

@@ -87,6 +87,7 @@ class DatasetService {
   }
   [[nodiscard]] std::filesystem::path TempDir() const { return options_.data_dir / "tmp"; }
   [[nodiscard]] DatasetStore& store() { return store_; }
+  [[nodiscard]] const formats::Limits& limits() const { return options_.limits; }
 
  private:
   UploadOutcome UploadOne(const std::string& filename, const std::filesystem::path& path,

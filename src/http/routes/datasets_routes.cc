@@ -8,7 +8,9 @@
 #include "common/time.h"
 #include "common/utf8.h"
 #include "common/uuid.h"
+#include "datasets/hub_import.h"
 #include "http/multipart.h"
+#include "http/routes/task_json.h"
 
 namespace vectorize::http {
 namespace {
@@ -270,6 +272,46 @@ Response CreateDataset(DatasetService& service, Request& req) {
                         boost::json::object{{"successful_uploads", ok}, {"failed", failed}});
 }
 
+Response ImportHubDataset(datasets::HubImporter& hub, Request& req) {
+  boost::system::error_code ec;
+  auto body = boost::json::parse(req.body, ec);
+  if (ec || !body.is_object()) {
+    return ValidationError(
+        {FieldError{{"body"},
+                    "must be a JSON object such as {\"dataset_tag\": \"org/name\"}",
+                    "json_invalid"}});
+  }
+  const auto& o = body.as_object();
+  const auto* tag = o.if_contains("dataset_tag");
+  if (tag == nullptr) {
+    return ValidationError({FieldError{{"body", "dataset_tag"}, "Field required", "missing"}});
+  }
+  if (!tag->is_string()) {
+    return ValidationError(
+        {FieldError{{"body", "dataset_tag"}, "Input should be a valid string", "string_type"}});
+  }
+  std::string revision = "main";
+  if (const auto* rev = o.if_contains("revision"); rev && !rev->is_null()) {
+    if (!rev->is_string()) {
+      return ValidationError(
+          {FieldError{{"body", "revision"}, "Input should be a valid string", "string_type"}});
+    }
+    revision = std::string(rev->as_string());
+  }
+  auto task = hub.Submit(std::string(tag->as_string()), revision);
+  if (!task) return ErrorResponse(task.error());
+  return Response::Json(201, TaskDetailJson(*task))
+      .WithHeader("Location", "/datasets/huggingface/status/" + task->id);
+}
+
+Response GetHubImportStatus(datasets::HubImporter& hub, Request& req) {
+  auto id = DatasetIdParam(req, "task_id");
+  if (!id) return ErrorResponse(id.error());
+  auto task = hub.Status(*id);
+  if (!task) return ErrorResponse(task.error());
+  return Response::Json(200, TaskDetailJson(*task));
+}
+
 }  // namespace
 
 void AddDatasetRoutes(Router& router, DatasetService& service, datasets::HubImporter* hub) {
@@ -280,7 +322,12 @@ void AddDatasetRoutes(Router& router, DatasetService& service, datasets::HubImpo
   router.Add("PUT", "/datasets/{id}", [&service](Request& r) { return UpdateDataset(service, r); });
   router.Add("DELETE", "/datasets/{id}",
              [&service](Request& r) { return DeleteDataset(service, r); });
-  (void)hub;
+  if (hub != nullptr) {
+    router.Add("POST", "/datasets/huggingface",
+               [hub](Request& r) { return ImportHubDataset(*hub, r); });
+    router.Add("GET", "/datasets/huggingface/status/{task_id}",
+               [hub](Request& r) { return GetHubImportStatus(*hub, r); });
+  }
 }
 
 }  // namespace vectorize::http

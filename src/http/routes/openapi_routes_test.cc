@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "datasets/dataset_service.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/routes/datasets_routes.h"
 #include "http/routes/system_routes.h"
@@ -71,10 +72,15 @@ class ProductRouter {
     dataset_store_ = std::make_unique<datasets::DatasetStore>(*database_);
     dataset_service_ = std::make_unique<datasets::DatasetService>(
         *dataset_store_, *store_, datasets::DatasetServiceOptions{dir_, {}});
-    AddDatasetRoutes(router_, *dataset_service_);
+    remote_http_ = std::make_unique<remote::HttpClient>();
+    hub_ = std::make_unique<remote::HubClient>(*remote_http_, "http://127.0.0.1:9", "");
+    hub_importer_ = std::make_unique<datasets::HubImporter>(
+        *dataset_service_, *store_, nullptr, *hub_, *remote_http_, datasets::HubImportOptions{});
+    AddDatasetRoutes(router_, *dataset_service_, hub_importer_.get());
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
+    hub_importer_.reset();
     dataset_service_.reset();
     dataset_store_.reset();
     database_.reset();
@@ -93,6 +99,9 @@ class ProductRouter {
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<datasets::DatasetStore> dataset_store_;
   std::unique_ptr<datasets::DatasetService> dataset_service_;
+  std::unique_ptr<remote::HttpClient> remote_http_;
+  std::unique_ptr<remote::HubClient> hub_;
+  std::unique_ptr<datasets::HubImporter> hub_importer_;
   HttpMetrics metrics_;
   Router router_;
 };
