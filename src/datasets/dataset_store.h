@@ -66,9 +66,11 @@ class DatasetStore {
 
   // --- Hub import reservations (one import of a tag at a time)
   // Reserves `tag` for `task_id` (whose task row may not exist yet). A holder whose
-  // dataset_upload task is still queued or running keeps it (returns false); a finished or
-  // missing holder is replaced (returns true). One transaction: concurrent callers for one tag
-  // get true at most once while the winner's task is active.
+  // dataset_upload task is still queued or running keeps it (returns false), and so does one
+  // whose task row is missing for a minute after it reserved (it is about to queue it); a
+  // finished holder, or one missing for longer (crashed before queueing), is replaced. One
+  // transaction: concurrent callers for one tag get true at most once while the winner's task is
+  // active.
   [[nodiscard]] Result<bool> ReserveHubTag(std::string_view tag, std::string_view task_id);
   // Frees the reservation if `task_id` still holds it.
   [[nodiscard]] Status ReleaseHubTag(std::string_view tag, std::string_view task_id);

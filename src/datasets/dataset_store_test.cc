@@ -137,7 +137,10 @@ TEST_F(DatasetStoreTest, DeleteRefusedWhileAnActiveTaskUsesIt) {
 TEST_F(DatasetStoreTest, HubReservationsOneActiveImportPerTag) {
   const std::string first = NewUuidV7();
   EXPECT_TRUE(*store_->ReserveHubTag("org/x", first)) << "free tag";
-  // The holder's task does not exist (a crash before enqueue): taken over.
+  EXPECT_FALSE(*store_->ReserveHubTag("org/x", NewUuidV7()))
+      << "a fresh holder that has not queued its task yet keeps it";
+  // The holder's task never appeared (a crash before enqueue): taken over after the grace.
+  ASSERT_TRUE(db_->Query("UPDATE hub_import SET reserved_at = reserved_at - 120000000"));
   const std::string second = NewUuidV7();
   EXPECT_TRUE(*store_->ReserveHubTag("org/x", second));
   tasks::NewTask t;

@@ -157,7 +157,8 @@ class HubImportBase(Backend):
         # The same tag again: already imported.
         status, _, body = self.submit({"dataset_tag": "acme/qa", "revision": "main"})
         self.assertEqual((status, body["code"]), (409, "DATASET_ALREADY_EXISTS"))
-        self.assertEqual(files_in(os.path.join(self.server.data_dir, "tmp")), [])
+        self.assertEqual([f for f in files_in(os.path.join(self.server.data_dir, "tmp"))
+                          if task["id"] in f], [])
 
     def test_unknown_dataset_is_404_and_queues_nothing(self):
         before = len(self.server.get_ok("/tasks", {"task_type": "dataset_upload"}))
@@ -257,6 +258,9 @@ class HubImportBase(Backend):
         winner = next(r[2] for r in results if r[0] == 201)
         self.server.post(f"/tasks/{winner['id']}/cancel")
         self.wait_status(winner["id"], {"C", "D", "F"}, timeout=5)
+        harness.wait_until(
+            lambda: files_in(os.path.join(self.server.data_dir, "tmp")) == [], 5,
+            message="the cancelled import's work dir removed")
 
 
 class HubImportSqliteTest(HubImportBase, E2ETestCase):
