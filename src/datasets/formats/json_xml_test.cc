@@ -71,6 +71,12 @@ TEST(Json, MalformedJsonIs400WithTheLine) {
               "NUL byte in record 1, column 'question'");
 }
 
+TEST(Json, EmptyArraysAreEmptyFiles) {
+  ExpectError(ConvertBytes("x.json", "[]"), kEmptyFile, "no rows");
+  ExpectError(ConvertBytes("x.json", " {\"data\": [] }\n"), kEmptyFile, "no rows");
+  ExpectError(ConvertBytes("x.jsonl", "\n\n  \n"), kEmptyFile, "no rows");
+}
+
 TEST(Json, LargeArrayStreamsAcrossChunks) {
   std::string json = "[";
   for (int i = 0; i < 60000; ++i) {
@@ -147,6 +153,15 @@ TEST(Xml, ChildElementsAndAttributesAreColumns) {
   EXPECT_EQ(Str(c.rows[0], "positive"), "a & b");
   EXPECT_EQ(Str(c.rows[1], "question"), "<raw>");
   EXPECT_EQ(Str(c.rows[1], "positive"), "xy");
+}
+
+TEST(Xml, NamespacePrefixesAreIgnored) {
+  auto c = ConvertBytes("x.xml",
+                        "<d:rows xmlns:d=\"urn:x\"><d:row d:q=\"a\"><d:chosen>b</d:chosen>"
+                        "</d:row></d:rows>");
+  ASSERT_TRUE(c.result.has_value()) << c.result.error().message;
+  EXPECT_EQ(c.result->columns.question, "q");
+  EXPECT_EQ(Str(c.rows[0], "positive"), "b");
 }
 
 TEST(Xml, DoctypeEntitiesAreRefused) {

@@ -76,6 +76,39 @@ TEST(Xlsx, NotAWorkbook) {
   EXPECT_NE(plain.result.error().message.find("xl/workbook.xml"), std::string::npos);
 }
 
+TEST(Xlsx, SharedStringIndexIsChecked) {
+  TempDir dir;
+  auto sheet = [](std::string_view cell) {
+    return "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" "
+           "t=\"s\"><v>1</v></c></row><row r=\"2\">" +
+           std::string(cell) + "<c r=\"B2\" t=\"s\"><v>1</v></c></row></sheetData></worksheet>";
+  };
+  const std::string workbook =
+      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"S\" r:id=\"rId1\"/></sheets></workbook>";
+  const std::string sst = "<sst><si><t>question</t></si><si><t>positive</t></si></sst>";
+  testing::WriteZip(dir / "bad.xlsx",
+                    {{"xl/workbook.xml", workbook},
+                     {"xl/sharedStrings.xml", sst},
+                     {"xl/worksheets/sheet1.xml", sheet("<c r=\"A2\" t=\"s\"><v>7</v></c>")}});
+  auto bad = ConvertPath(dir / "bad.xlsx", "bad.xlsx");
+  ASSERT_FALSE(bad.result.has_value());
+  EXPECT_EQ(bad.result.error().code, kInvalidFile);
+  EXPECT_NE(bad.result.error().message.find("row 2: shared string '7' does not exist"),
+            std::string::npos)
+      << bad.result.error().message;
+
+  // An empty cell typed as a shared string is just empty (the row is skipped, not refused).
+  testing::WriteZip(dir / "empty.xlsx",
+                    {{"xl/workbook.xml", workbook},
+                     {"xl/sharedStrings.xml", sst},
+                     {"xl/worksheets/sheet1.xml", sheet("<c r=\"A2\" t=\"s\"/>")}});
+  auto empty = ConvertPath(dir / "empty.xlsx", "empty.xlsx");
+  ASSERT_FALSE(empty.result.has_value());
+  EXPECT_EQ(empty.result.error().code, kInvalidCsvFormat);  // its only row has no question
+  EXPECT_NE(empty.result.error().message.find("none of its 1 rows"), std::string::npos)
+      << empty.result.error().message;
+}
+
 TEST(Xlsx, DecompressionBombIsRefused) {
   TempDir dir;
   std::string sheet = "<?xml version=\"1.0\"?><worksheet><sheetData>" + std::string(64 << 20, ' ') +

@@ -5,12 +5,14 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <locale.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
+#include "common/utf8.h"
 #include "datasets/formats/internal.h"
 
 namespace vectorize::datasets::formats {
@@ -55,6 +57,27 @@ std::string SafeExtension(std::string_view last) {
   return ext.empty() ? "bin" : ext;
 }
 
+// Makes this thread's locale C.UTF-8 while it lives: libarchive converts entry names to the
+// current locale's charset, and in the C locale a non-ASCII UTF-8 name has no form at all.
+// uselocale() is per thread, so the process locale is untouched.
+class Utf8Locale {
+ public:
+  Utf8Locale() : loc_(newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
+    if (loc_ != static_cast<locale_t>(0)) old_ = uselocale(loc_);
+  }
+  ~Utf8Locale() {
+    if (loc_ == static_cast<locale_t>(0)) return;
+    uselocale(old_);
+    freelocale(loc_);
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+
+ private:
+  locale_t loc_;
+  locale_t old_ = static_cast<locale_t>(0);
+};
+
 }  // namespace
 
 FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path& zip,
@@ -66,6 +89,7 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
   if (ec) return InvalidFileError(fmt::format("{}: cannot read the archive", Quote(display)));
   if (zip_bytes == 0) return EmptyFileError(fmt::format("{} is empty", Quote(display)));
 
+  Utf8Locale utf8_names;
   std::vector<ExtractedFile> files;
   std::filesystem::path partial;
   auto fail = [&](std::unexpected<ConvertError> e) {
@@ -98,9 +122,13 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
       return fail(TooLargeError(
           fmt::format("{}: more than {} entries", Quote(display), limits.max_zip_entries)));
     }
-    const char* raw_name = archive_entry_pathname(e);
-    std::string name = raw_name ? raw_name : "";
-    if (std::string why = SlipReason(name); !why.empty()) {
+    // UTF-8 first: in the C locale the multibyte form of a non-ASCII name is not available.
+    const char* raw_name = archive_entry_pathname_utf8(e);
+    if (raw_name == nullptr) raw_name = archive_entry_pathname(e);
+    std::string raw = raw_name ? raw_name : "";
+    // Old zips store names in a legacy code page: what callers see (and echo) is valid UTF-8.
+    std::string name = IsValidUtf8(raw) ? raw : SanitizeUtf8(raw, 4096);
+    if (std::string why = SlipReason(raw); !why.empty()) {
       return fail(InvalidFileError(
           fmt::format("{}: entry {} has {} (zip slip refused)", Quote(display), Quote(name), why)));
     }

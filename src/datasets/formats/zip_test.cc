@@ -3,6 +3,7 @@
 // behind after a refusal.
 
 #include <gtest/gtest.h>
+#include <locale.h>
 
 #include <memory>
 #include <random>
@@ -57,6 +58,28 @@ TEST(Zip, ExtractsFilesWithGeneratedNamesAndSkipsJunk) {
   EXPECT_EQ(testing::ReadFile(f.path), kCsv);
   EXPECT_EQ((*e.result)[1].bytes, 0u);
   EXPECT_EQ((*e.result)[2].filename, "notes.txt");  // ConvertFile refuses it by extension
+}
+
+TEST(Zip, NonAsciiNamesSurviveTheCLocale) {
+  // The archive is written under C.UTF-8 (so libarchive stores UTF-8 names); ExtractZip runs in
+  // the process's C locale, as the server does.
+  TempDir src, dest;
+  {
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+    ASSERT_NE(utf8, static_cast<locale_t>(0));
+    locale_t old = uselocale(utf8);
+    WriteZip(src / "names.zip", {{"Grüße/Fragen für Kunden.csv", kCsv}, {"日本.json", "[]"}});
+    uselocale(old);
+    freelocale(utf8);
+  }
+  auto files = ExtractZip(src / "names.zip", dest.path());
+  ASSERT_TRUE(files.has_value()) << files.error().message;
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].name, "Grüße/Fragen für Kunden.csv");
+  EXPECT_EQ((*files)[0].filename, "Fragen für Kunden.csv");
+  EXPECT_EQ((*files)[0].path.filename().string(), "00001_Fragen_f_r_Kunden.csv");
+  EXPECT_EQ((*files)[1].filename, "日本.json");
+  EXPECT_EQ((*files)[1].path.filename().string(), "00002_file.json");
 }
 
 TEST(Zip, ZipSlipIsRefused) {
