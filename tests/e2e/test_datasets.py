@@ -62,8 +62,8 @@ class DatasetsApiBase(Backend):
         self.assertEqual(files, before[1])
         harness.wait_until(lambda: files_in(self.tmp_dir()) == [], 3, message="tmp/ empty")
 
-    def upload_one(self, filename, content, query=None):
-        return upload(self.server, [(filename, content)], query)
+    def upload_one(self, filename, content, query=None, timeout=60):
+        return upload(self.server, [(filename, content)], query, timeout=timeout)
 
     def dataset_lines(self, dataset_id):
         with open(os.path.join(self.datasets_dir(), dataset_id + ".jsonl"), encoding="utf-8") as f:
@@ -143,6 +143,15 @@ class DatasetsApiBase(Backend):
         status, _, body = self.upload_one("big.zip", read("valid/big.zip"))
         self.assertEqual(status, 201)
         self.assertEqual(body, {"successful_uploads": 400, "failed": []})
+
+    def test_very_big_zip_is_streamed(self):
+        # 10 entries of 25 MB each, compressed 205:1: real data under the ratio limit, and above
+        # this server's 8 MB upload limit only once decompressed (the limit is on the upload).
+        status, _, body = self.upload_one("very_big.zip", read("valid/very_big.zip"),
+                                          timeout=120)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body, {"successful_uploads": 10, "failed": []})
+        harness.wait_until(lambda: files_in(self.tmp_dir()) == [], 3, message="tmp/ empty")
 
     # -- invalid and hostile input
 
