@@ -190,7 +190,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   // Hub dataset imports: the dataset_upload job (unless the caller brought its own).
   p->hub_importer = std::make_unique<datasets::HubImporter>(
       *p->dataset_service, *p->store, p->engine.get(), *p->hub, *p->remote_http,
-      datasets::HubImportOptions{.datasets_server = c.hf_datasets_server, .token = c.hf_token});
+      datasets::HubImportOptions{.datasets_server = c.hf_datasets_server.empty()
+                                                        ? config::kDefaultDatasetsServer
+                                                        : c.hf_datasets_server,
+                                 .token = c.hf_token});
   if (p->engine) {
     bool custom = false;
     for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kDatasetUpload;

@@ -246,7 +246,8 @@ constexpr std::array kSettings = {
             .env = "VECTORIZE_HF_DATASETS_SERVER",
             .section = "remote services",
             .help = "Hugging Face dataset-viewer API (/splits, /rows): how Hub imports read "
-                    "datasets published only as Parquet.",
+                    "datasets published only as Parquet. Empty = "
+                    "https://datasets-server.huggingface.co.",
             .field = [](Config& c) -> FieldRef { return &c.hf_datasets_server; },
             .check = CheckHttpUrl},
     // --- logs

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -128,7 +129,8 @@ Result<Dataset> DatasetService::StoreConverted(const fs::path& jsonl, std::strin
 }
 
 UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::path& path,
-                                        const formats::ColumnOptions& options) {
+                                        const formats::ColumnOptions& options,
+                                        const formats::Limits& limits) {
   UploadOutcome out;
   out.filename = filename;
   auto stem = formats::SanitizeFilename(filename);
@@ -137,7 +139,7 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
     return out;
   }
   const fs::path part = options_.data_dir / "datasets" / ("." + NewUuidV7() + ".jsonl.part");
-  auto converted = formats::ConvertFile(path, filename, options, part, options_.limits);
+  auto converted = formats::ConvertFile(path, filename, options, part, limits);
   if (!converted) {
     std::error_code ec;
     fs::remove(part, ec);
@@ -157,7 +159,7 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
 void DatasetService::Expand(const UploadedFile& file, const formats::ColumnOptions& options,
                             std::vector<UploadOutcome>& out) {
   if (!IsZip(file.filename)) {
-    out.push_back(UploadOne(file.filename, file.path, options));
+    out.push_back(UploadOne(file.filename, file.path, options, options_.limits));
     return;
   }
   // The archive's own name must be acceptable too (no stem → INVALID_FILE).
@@ -173,11 +175,15 @@ void DatasetService::Expand(const UploadedFile& file, const formats::ColumnOptio
   }
   const fs::path dir = templ;
   auto entries = formats::ExtractZip(file.path, dir, options_.limits);
+  // An entry is bounded by the zip limits (entry size, total, ratio), not by the upload size.
+  formats::Limits entry_limits = options_.limits;
+  entry_limits.max_file_bytes =
+      std::max(entry_limits.max_file_bytes, entry_limits.max_zip_entry_bytes);
   if (!entries) {
     out.push_back(UploadOutcome{file.filename, {}, FromConvert(entries.error()), {}});
   } else {
     for (const auto& entry : *entries) {
-      UploadOutcome o = UploadOne(entry.filename, entry.path, options);
+      UploadOutcome o = UploadOne(entry.filename, entry.path, options, entry_limits);
       o.filename = file.filename + "/" + entry.name;
       out.push_back(std::move(o));
       std::error_code ec;

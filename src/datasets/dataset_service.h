@@ -91,7 +91,7 @@ class DatasetService {
 
  private:
   UploadOutcome UploadOne(const std::string& filename, const std::filesystem::path& path,
-                          const formats::ColumnOptions& options);
+                          const formats::ColumnOptions& options, const formats::Limits& limits);
   void Expand(const UploadedFile& file, const formats::ColumnOptions& options,
               std::vector<UploadOutcome>& out);
 

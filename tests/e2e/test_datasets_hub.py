@@ -243,6 +243,20 @@ class HubImportBase(Backend):
         self.assertIn("allowed schemas", t["error_msg"])
         self.assertEqual(t["attempts"], 1, "a permanent error is not retried")
 
+    def test_retrying_a_local_upload_fails_with_advice(self):
+        from datasets_support import upload
+        status, _, _ = upload(self.server, [("nope.txt", b"hello")])
+        self.assertEqual(status, 422)
+        tasks = self.server.get_ok("/tasks", {"task_type": "dataset_upload", "status": "F"})
+        task = next(t for t in tasks
+                    if self.server.task(t["id"])["inputs"].get("filename") == "nope.txt")
+        status, _, _ = self.server.post(f"/tasks/{task['id']}/retry")
+        self.assertEqual(status, 202)
+        t = self.wait_status(task["id"], {"D", "F", "C"})
+        self.assertEqual(t["task_status"], "F", t)
+        self.assertIn("upload the file again", t["error_msg"])
+        self.assertEqual(t["attempts"], 2)
+
     def test_concurrent_submissions_start_one_import(self):
         self.hub.fault(match="/datasets/acme/qa3/resolve/", kind="slow", bytes_per_sec=2000,
                        count=-1)
