@@ -4,12 +4,11 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <iterator>
 #include <map>
+
+#include "inference/torch_pickle.h"
 
 namespace vectorize::inference {
 namespace {
@@ -124,25 +123,9 @@ Status LoadSafetensors(BertModelImpl& model, const modelfiles::ModelDirInfo& inf
 Status LoadBin(BertModelImpl& model, const modelfiles::ModelDirInfo& info) {
   const fs::path& file = info.weight_files.front();
   const std::string fname = file.filename().string();
-  std::map<std::string, torch::Tensor> state;
-  try {
-    std::ifstream in(file, std::ios::binary);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto value = torch::pickle_load(bytes);
-    if (!value.isGenericDict()) {
-      return Fail(Error::InvalidArgument(fmt::format("{}: not a state dict", fname)));
-    }
-    for (const auto& entry : value.toGenericDict()) {
-      if (entry.key().isString() && entry.value().isTensor()) {
-        state.emplace(entry.key().toStringRef(), entry.value().toTensor());
-      }
-    }
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    return Fail(Error::InvalidArgument(fmt::format(
-        "{}: libtorch cannot read this state dict ({}); convert it to safetensors", fname, what)));
-  }
+  auto read = ReadTorchStateDict(file);
+  if (!read) return Fail(std::move(read.error()));
+  auto& state = *read;
   std::string prefix;
   if (!state.contains("embeddings.word_embeddings.weight") &&
       state.contains("bert.embeddings.word_embeddings.weight")) {
