@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "inference/verify.h"
 
@@ -147,6 +148,41 @@ TEST(EncoderTest, TruncatesToMaxSeqLengthKeepingTheLastToken) {
   auto b = (*encoder)->Embed({cut});
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_LE(MaxAbsDiff(a->front(), b->front()), 1e-6);
+}
+
+// The service calls Embed from several worker threads at once.
+TEST(EncoderTest, ConcurrentEmbedsGiveTheSerialResults) {
+  auto encoder = Encoder::LoadDir(kModels / "mean_default");
+  ASSERT_TRUE(encoder.has_value());
+  std::vector<std::vector<std::vector<std::int32_t>>> batches;
+  for (int t = 0; t < 4; ++t) {
+    auto& b = batches.emplace_back();
+    for (int i = 0; i < 8; ++i) {
+      auto& seq = b.emplace_back(std::vector<std::int32_t>{101});
+      for (int j = 0; j < 3 + (i * 7 + t * 5) % 20; ++j) seq.push_back(1000 + 37 * (i + j + t));
+      seq.push_back(102);
+    }
+  }
+  std::vector<std::vector<std::vector<float>>> serial;
+  for (const auto& b : batches) serial.push_back(*(*encoder)->Embed(b));
+  std::vector<double> worst(batches.size(), 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < batches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        auto out = (*encoder)->Embed(batches[t]);
+        if (!out) {
+          worst[t] = 1e9;
+          return;
+        }
+        for (std::size_t i = 0; i < out->size(); ++i) {
+          worst[t] = std::max(worst[t], MaxAbsDiff((*out)[i], serial[t][i]));
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (double w : worst) EXPECT_LE(w, 1e-6);
 }
 
 class VerifyTest : public ::testing::Test {
