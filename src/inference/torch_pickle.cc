@@ -80,8 +80,8 @@ c10::ScalarType StorageDType(const std::string& name) {
 
 class Unpickler {
  public:
-  Unpickler(const char* data, std::size_t size, caffe2::serialize::PyTorchStreamReader& archive)
-      : p_(data), end_(data + size), archive_(archive) {}
+  Unpickler(std::string_view pickle, const StorageLoader& storage)
+      : p_(pickle.data()), end_(pickle.data() + pickle.size()), storage_(storage) {}
 
   ValuePtr Run() {
     while (true) {
@@ -262,39 +262,46 @@ class Unpickler {
   torch::Tensor RebuildTensor(const Storage& s, int64_t offset, const std::vector<int64_t>& sizes,
                               const std::vector<int64_t>& strides) {
     if (sizes.size() != strides.size()) throw PickleError("sizes and strides differ in rank");
-    auto [data, bytes] = archive_.getRecord("data/" + s.key);
+    const std::string_view bytes = storage_(s.key);
     const auto elem = static_cast<int64_t>(c10::elementSize(s.dtype));
-    const int64_t numel = static_cast<int64_t>(bytes) / elem;
-    int64_t last = offset;  // highest element index the view touches
+    const int64_t numel = static_cast<int64_t>(bytes.size()) / elem;
+    int64_t last = offset;  // highest element index the view touches (overflow-checked)
     bool empty = false;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (sizes[i] < 0 || strides[i] < 0) throw PickleError("negative size or stride");
       if (sizes[i] == 0) empty = true;
-      last += (sizes[i] - 1) * strides[i];
+    }
+    for (std::size_t i = 0; i < sizes.size() && !empty; ++i) {
+      int64_t span = 0;
+      if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) ||
+          __builtin_add_overflow(last, span, &last)) {
+        throw PickleError("tensor extent overflows");
+      }
     }
     if (empty) return torch::empty(sizes, torch::TensorOptions().dtype(s.dtype));
     if (offset < 0 || last >= numel) {
       throw PickleError(fmt::format("tensor lies outside its storage 'data/{}'", s.key));
     }
-    auto* base = static_cast<char*>(data.get()) + offset * elem;
-    return torch::from_blob(base, sizes, strides, torch::TensorOptions().dtype(s.dtype)).clone();
+    const auto* base = bytes.data() + offset * elem;
+    return torch::from_blob(const_cast<char*>(base), sizes, strides,
+                            torch::TensorOptions().dtype(s.dtype))
+        .clone();
   }
 
   const char* p_;
   const char* end_;
-  caffe2::serialize::PyTorchStreamReader& archive_;
+  const StorageLoader& storage_;
   std::vector<ValuePtr> stack_;
   std::map<uint64_t, ValuePtr> memo_;
 };
 
 }  // namespace
 
-Result<std::map<std::string, torch::Tensor>> ReadTorchStateDict(const std::filesystem::path& file) {
-  const std::string name = file.filename().string();
+Result<std::map<std::string, torch::Tensor>> UnpickleStateDict(std::string_view pickle,
+                                                               const StorageLoader& storage,
+                                                               const std::string& name) {
   try {
-    caffe2::serialize::PyTorchStreamReader archive(file.string());
-    auto [pkl, size] = archive.getRecord("data.pkl");
-    Unpickler unpickler(static_cast<const char*>(pkl.get()), size, archive);
+    Unpickler unpickler(pickle, storage);
     auto root = unpickler.Run();
     if (!std::holds_alternative<Dict>(root->v)) {
       return Fail(Error::InvalidArgument(fmt::format("{}: not a state dict", name)));
@@ -307,6 +314,32 @@ Result<std::map<std::string, torch::Tensor>> ReadTorchStateDict(const std::files
       }
     }
     return out;
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    return Fail(Error::InvalidArgument(fmt::format(
+        "{}: cannot read this PyTorch state dict ({}); convert it to safetensors", name, what)));
+  }
+}
+
+Result<std::map<std::string, torch::Tensor>> ReadTorchStateDict(const std::filesystem::path& file) {
+  const std::string name = file.filename().string();
+  try {
+    caffe2::serialize::PyTorchStreamReader archive(file.string());
+    auto [pkl, size] = archive.getRecord("data.pkl");
+    // One storage record in memory at a time: each tensor is cloned out of it at once, so peak
+    // memory is the model plus its largest tensor.
+    std::string cached_key;
+    std::tuple<at::DataPtr, std::size_t> cached;
+    StorageLoader loader = [&](const std::string& key) -> std::string_view {
+      if (key != cached_key || !std::get<0>(cached)) {
+        std::get<0>(cached) = at::DataPtr();
+        cached = archive.getRecord("data/" + key);
+        cached_key = key;
+      }
+      return {static_cast<const char*>(std::get<0>(cached).get()), std::get<1>(cached)};
+    };
+    return UnpickleStateDict({static_cast<const char*>(pkl.get()), size}, loader, name);
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));

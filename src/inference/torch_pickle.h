@@ -13,8 +13,10 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -25,5 +27,12 @@ namespace vectorize::inference {
 // malformed or uses an unsupported opcode, or a tensor lies outside its storage.
 [[nodiscard]] Result<std::map<std::string, torch::Tensor>> ReadTorchStateDict(
     const std::filesystem::path& file);
+
+// The unpickler on its own (a test seam): `pickle` is data.pkl; `storage(key)` returns the bytes of
+// record data/<key> and throws std::exception when there is none. Errors as ReadTorchStateDict,
+// `name` naming the file.
+using StorageLoader = std::function<std::string_view(const std::string& key)>;
+[[nodiscard]] Result<std::map<std::string, torch::Tensor>> UnpickleStateDict(
+    std::string_view pickle, const StorageLoader& storage, const std::string& name);
 
 }  // namespace vectorize::inference
