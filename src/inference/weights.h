@@ -18,4 +18,11 @@ namespace vectorize::inference {
 // cannot be read.
 [[nodiscard]] Status LoadBertWeights(BertModelImpl& model, const modelfiles::ModelDirInfo& info);
 
+// Writes every parameter of `model` as float32 under its Hugging Face name to `file` in
+// safetensors format (8-aligned header, "__metadata__": {"format": "pt"}), through a temporary
+// file renamed into place, so a crash never leaves a half-written file under `file`'s name.
+// Training uses it to produce model folders that sentence-transformers can load.
+// Errors: kInternal when the file cannot be written.
+[[nodiscard]] Status SaveBertWeights(BertModelImpl& model, const std::filesystem::path& file);
+
 }  // namespace vectorize::inference
