@@ -60,6 +60,9 @@ struct Config {
   std::string hf_token;                                   // HF_TOKEN (secret)
   std::string github_api_url = "https://api.github.com";  // GITHUB_API_URL
   std::string github_token;                               // GITHUB_TOKEN (secret)
+  // VECTORIZE_HF_DATASETS_SERVER: the Hub's dataset-viewer API (/splits, /rows), through which
+  // Hub imports read Parquet-only datasets (docs/datasets.md).
+  std::string hf_datasets_server = "https://datasets-server.huggingface.co";
 
   // --- logs
   std::string log_level = "info";   // VECTORIZE_LOG_LEVEL: trace|debug|info|warn|error|off

@@ -4,6 +4,7 @@
 // Used by bench/; never run as a test.
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -65,12 +66,20 @@ int main(int argc, char** argv) {
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(ms.begin(), ms.end());
+  int blas_threads = -1;  // OpenBLAS's own pool (Encoder::Load sizes it with intra_op_threads)
+  if (void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD)) {
+    if (auto* get = reinterpret_cast<int (*)()>(::dlsym(blas, "openblas_get_num_threads"))) {
+      blas_threads = get();
+    }
+    ::dlclose(blas);
+  }
   auto pct = [&](double q) { return ms[std::min(ms.size() - 1, std::size_t(q * ms.size()))]; };
   std::printf(
       "{\"sentences\": %d, \"batch_size\": %d, \"seq_len\": \"%s\", \"threads\": %d, "
+      "\"blas_threads\": %d, "
       "\"seconds\": %.4f, \"sentences_per_s\": %.1f, \"tokens_per_s\": %.0f, "
       "\"batch_p50_ms\": %.3f, \"batch_p99_ms\": %.3f}\n",
-      count, batch, lens.c_str(), at::get_num_threads(), total, count / total, tokens / total,
-      pct(0.5), pct(0.99));
+      count, batch, lens.c_str(), at::get_num_threads(), blas_threads, total, count / total,
+      tokens / total, pct(0.5), pct(0.99));
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "inference/bert_model.h"
 #include "inference/encoder.h"
+#include "inference/plugin.h"
 #include "inference/weights.h"
 
 namespace vectorize::inference {
@@ -134,14 +135,19 @@ class TorchBertEncoder final : public Encoder {
 // two pools oversubscribe the CPU.
 void SetThreads(int n) {
   at::set_num_threads(n);
+  // This code runs in a dlopen'ed module whose libraries may be outside the global symbol scope:
+  // look OpenBLAS up by its handle (already loaded through libblas.so.3; RTLD_NOLOAD).
   using SetFn = void (*)(int);
-  if (auto fn = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+  void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  void* sym = ::dlsym(blas != nullptr ? blas : RTLD_DEFAULT, "openblas_set_num_threads");
+  if (sym != nullptr) reinterpret_cast<SetFn>(sym)(n);
+  if (blas != nullptr) ::dlclose(blas);
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Encoder>> Encoder::Load(const modelfiles::ModelDirInfo& info,
-                                               const EncoderOptions& options) {
+Result<std::unique_ptr<Encoder>> LoadTorchEncoder(const modelfiles::ModelDirInfo& info,
+                                                  const EncoderOptions& options) {
   if (options.intra_op_threads > 0) SetThreads(options.intra_op_threads);
   try {
     BertModel model(info.config);
@@ -151,13 +157,6 @@ Result<std::unique_ptr<Encoder>> Encoder::Load(const modelfiles::ModelDirInfo& i
   } catch (const std::exception& e) {
     return Fail(Error::Internal(fmt::format("building the model failed: {}", e.what())));
   }
-}
-
-Result<std::unique_ptr<Encoder>> Encoder::LoadDir(const std::filesystem::path& dir,
-                                                  const EncoderOptions& options) {
-  auto info = modelfiles::InspectModelDir(dir);
-  if (!info) return Fail(std::move(info.error()));
-  return Load(*info, options);
 }
 
 }  // namespace vectorize::inference
