@@ -53,7 +53,8 @@ TEST(TorchPickleTest, ReadsAnOrderedDictStateDict) {
 TEST(TorchPickleTest, EveryTruncationIsAnErrorNotACrash) {
   const Archive a = ReadArchive(kBin);
   ASSERT_TRUE(UnpickleStateDict(a.pickle, a.Loader(), "x.bin").has_value());
-  for (std::size_t n = 0; n < a.pickle.size(); ++n) {
+  // Every cut in the opening bytes (protocol, globals, first entries), then every 7th.
+  for (std::size_t n = 0; n < a.pickle.size(); n += n < 512 ? 1 : 7) {
     auto r = UnpickleStateDict(std::string_view(a.pickle).substr(0, n), a.Loader(), "x.bin");
     ASSERT_FALSE(r.has_value()) << n;
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
