@@ -126,6 +126,33 @@ std::vector<fs::path> FindModelFolders(const fs::path& root) {
   return top;
 }
 
+void PruneToModelFiles(const fs::path& dir) {
+  static const std::set<std::string> kKeep = {".json", ".safetensors", ".bin", ".txt", ".model"};
+  std::error_code ec;
+  std::vector<fs::path> drop;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const auto& p = it->path();
+    const std::string name = p.filename().string();
+    if (name.starts_with(".")) {
+      drop.push_back(p);
+    } else if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      if (!IsModuleConfig(name + "/config.json")) {
+        drop.push_back(p);
+        continue;
+      }
+      for (auto sub = fs::directory_iterator(p, ec); !ec && sub != fs::directory_iterator();
+           sub.increment(ec)) {
+        if (!(sub->is_regular_file(ec) && sub->path().extension() == ".json"))
+          drop.push_back(sub->path());
+      }
+    } else if (!(it->is_regular_file(ec) && kKeep.count(p.extension().string()))) {
+      drop.push_back(p);
+    }
+  }
+  for (const auto& p : drop) fs::remove_all(p, ec);
+}
+
 Result<Model> InstallModel(const fs::path& data_dir, const fs::path& folder, Model model,
                            bool reserved, ModelRegistry& registry, const LoadCheck& load_check) {
   auto info = modelfiles::InspectModelDir(folder);

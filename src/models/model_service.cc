@@ -268,6 +268,7 @@ Result<LocalUploadResult> ModelService::ImportLocalZip(const fs::path& zip_path,
       m.tag = tag;
       m.name = folders.size() == 1 && model_name ? *model_name : base;
       m.source = ModelSource::kLocal;
+      PruneToModelFiles(work / "x" / rel);
       auto installed = InstallModel(options_.data_dir, work / "x" / rel, m, false, registry_,
                                     options_.load_check);
       if (!installed) {

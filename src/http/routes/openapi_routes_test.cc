@@ -15,10 +15,13 @@
 #include <utility>
 
 #include "http/http_metrics.h"
+#include "http/routes/models_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
+#include "storage/database.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_service.h"
 
@@ -63,8 +66,22 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
+    // Models and uploads (no remote calls are made: only the routes are listed).
+    auto db = storage::Database::Open("sqlite://" + (dir_ / "vectorize.db").string(), 1);
+    if (!db) throw std::runtime_error(db.error().message);
+    database_ = std::move(*db);
+    model_registry_ = std::make_unique<models::ModelRegistry>(*database_);
+    models::ModelServiceOptions mo;
+    mo.data_dir = dir_;
+    model_service_ = std::make_unique<models::ModelService>(*model_registry_, *database_, *store_,
+                                                            nullptr, hub_, github_, mo);
+    AddModelRoutes(router_, *model_service_);
+    AddUploadRoutes(router_, *model_service_, dir_.string());
   }
   ~ProductRouter() {
+    model_service_.reset();
+    model_registry_.reset();
+    database_.reset();
     // The database closes before its directory goes.
     service_.reset();
     store_.reset();
@@ -78,6 +95,12 @@ class ProductRouter {
   std::filesystem::path dir_;
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
+  remote::HttpClient http_client_;
+  remote::HubClient hub_{http_client_, "http://127.0.0.1:9", ""};
+  remote::GitHubClient github_{http_client_, "http://127.0.0.1:9", ""};
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<models::ModelRegistry> model_registry_;
+  std::unique_ptr<models::ModelService> model_service_;
   HttpMetrics metrics_;
   Router router_;
 };
