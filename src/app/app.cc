@@ -14,6 +14,7 @@
 #include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
 #include "http/server.h"
+#include "inference/verify.h"
 #include "models/model_registry.h"
 #include "models/model_service.h"
 #include "models/upload_job.h"
@@ -159,6 +160,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   models::ModelServiceOptions mo;
   mo.data_dir = c.data_dir;
   mo.max_model_bytes = std::max<std::uint64_t>(c.max_upload_bytes, 8ull << 30);
+  // A model is registered only after it loads (SPEC §3.2): a real forward pass on libtorch.
+  mo.load_check = [](const std::filesystem::path& dir, const modelfiles::ModelDirInfo&) {
+    return inference::VerifyLoads(dir);
+  };
   p->model_service = std::make_unique<models::ModelService>(
       *p->model_registry, *p->database, *p->store, p->engine.get(), *p->hub, *p->github, mo);
   if (p->engine) {
