@@ -126,6 +126,27 @@ std::vector<fs::path> FindModelFolders(const fs::path& root) {
   return top;
 }
 
+std::vector<std::string> ModelFoldersFromPaths(const std::vector<std::string>& files) {
+  std::set<std::string> dirs;
+  for (const auto& f : files) {
+    if (f == "config.json") {
+      dirs.insert("");
+    } else if (f.ends_with("/config.json")) {
+      std::string dir = f.substr(0, f.size() - std::string("/config.json").size());
+      const std::string last = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
+      if (!IsModuleConfig(last + "/config.json")) dirs.insert(dir);
+    }
+  }
+  std::vector<std::string> top;
+  for (const auto& d : dirs) {  // sorted: a parent comes before its children
+    bool nested = false;
+    for (const auto& t : top)
+      if (t.empty() || d.starts_with(t + "/")) nested = true;
+    if (!nested) top.push_back(d);
+  }
+  return top;
+}
+
 void PruneToModelFiles(const fs::path& dir) {
   static const std::set<std::string> kKeep = {".json", ".safetensors", ".bin", ".txt", ".model"};
   std::error_code ec;

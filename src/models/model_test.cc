@@ -141,6 +141,16 @@ TEST(ModelFolderTest, FindsModelFoldersAndPrunes) {
   fs::remove_all(single);
 }
 
+TEST(ModelFolderTest, FromGitHubTreePaths) {
+  EXPECT_EQ(ModelFoldersFromPaths({"README.md", "config.json", "1_Pooling/config.json",
+                                   "onnx/config.json"}),
+            (std::vector<std::string>{""}));
+  EXPECT_EQ(ModelFoldersFromPaths({"a/config.json", "a/1_Pooling/config.json", "b/c/config.json",
+                                   "docs/index.md", "b/c/2_Dense/config.json"}),
+            (std::vector<std::string>{"a", "b/c"}));
+  EXPECT_TRUE(ModelFoldersFromPaths({"README.md", "x/y.json"}).empty());
+}
+
 TEST(ArchiveTest, EntryPathsAreChecked) {
   EXPECT_EQ(*SafeEntryPath("a/./b//c.json"), fs::path("a/b/c.json"));
   EXPECT_FALSE(SafeEntryPath("../x"));

@@ -349,6 +349,12 @@ TEST_F(RemoteTest, GitHubRepoRefAndTarball) {
   auto norepo = gh.GetRepo("octo", "nothing");
   ASSERT_FALSE(norepo.has_value());
   EXPECT_EQ(norepo.error().code, ErrorCode::kNotFound);
+  auto tree = gh.ListTree("octo", "models", *sha);
+  ASSERT_TRUE(tree.has_value()) << tree.error().message;
+  EXPECT_FALSE(tree->truncated);
+  EXPECT_EQ(tree->files, (std::vector<std::string>{"mini/config.json", "mini/model.safetensors"}));
+  EXPECT_EQ(gh.ListTree("octo", "models", std::string(40, 'f')).error().code,
+            ErrorCode::kNotFound);
   ASSERT_TRUE(hub_->ClearLog());
   auto tar = gh.DownloadTarball("octo", "models", *sha, dir_ / "repo.tar.gz");
   ASSERT_TRUE(tar.has_value()) << tar.error().message;

@@ -46,6 +46,8 @@ class ModelsTestBase(E2ETestCase):
                     dst = os.path.join(cls.root, "github", *repo.split("/"), ref, folder)
                     shutil.copytree(cls.base, dst)
                 # a README so that the tarball has more than the model
+                os.makedirs(os.path.join(cls.root, "github", *repo.split("/"), ref),
+                            exist_ok=True)
                 with open(os.path.join(cls.root, "github", *repo.split("/"), ref,
                                        "README.md"), "w") as f:
                     f.write("# models\n")
@@ -265,7 +267,8 @@ class HubUploadTest(ModelsTestBase):
 
 class GitHubUploadTest(ModelsTestBase):
     GITHUB = {"octo/models": {"main": [""], "v1": ["nested/model"]},
-              "octo/multi": {"main": ["a", "b"]}}
+              "octo/multi": {"main": ["a", "b"]},
+              "octo/empty": {"main": []}}
 
     def post(self, srv, **body):
         return srv.post("/uploads/github", body)
@@ -296,15 +299,19 @@ class GitHubUploadTest(ModelsTestBase):
     def test_several_models_need_a_path(self):
         srv = self.server()
         st, _, body = self.post(srv, owner="octo", repo_name="multi")
-        self.assertEqual(st, 201, body)
-        task = self.wait_task(srv, body["id"])
-        self.assertEqual(task["task_status"], "F", task)
-        self.assertIn('"path"', task["error_msg"])
-        self.assertIn("a, b", task["error_msg"])
+        self.assertEqual(st, 422, body)
+        self.assertEqual(body["detail"][0]["loc"], ["body", "path"])
+        self.assertIn("a, b", body["detail"][0]["msg"])
+        self.assert_error(self.post(srv, owner="octo", repo_name="multi", path="c"), 404)
+        self.assertEqual(srv.get_ok("/tasks", {"task_type": "model_upload"}), [])
         st, _, body = self.post(srv, owner="octo", repo_name="multi", path="b")
         self.assertEqual(st, 201, body)
         self.assertEqual(self.wait_task(srv, body["id"])["task_status"], "D")
         self.assertEqual(srv.get_ok("/models/octo--multi--b")["github_path"], "b")
+        # a repository without any model is refused at once too
+        st, _, body = self.post(srv, owner="octo", repo_name="empty")
+        self.assertEqual(st, 422, body)
+        self.assertEqual(body["detail"][0]["loc"], ["body", "repo_name"])
 
     def test_unknown_repository_or_ref_is_404_and_bad_input_422(self):
         srv = self.server()
@@ -358,6 +365,27 @@ class LocalUploadTest(ModelsTestBase):
         self.assertEqual(sorted(m["model_tag"] for m in body["models"]), ["alpha", "beta"])
         self.assertEqual([f["directory"] for f in body["failed"]], ["broken"])
         self.assert_error(srv.get("/models/broken"), 404)
+
+    def test_model_that_does_not_load_is_refused(self):
+        # Valid layout and shapes, but every weight NaN: only loading it and running it shows it.
+        import struct
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d, True)
+        bad = os.path.join(d, "nan-model")
+        shutil.copytree(self.base, bad)
+        path = os.path.join(bad, "model.safetensors")
+        with open(path, "r+b") as f:
+            header_len = struct.unpack("<Q", f.read(8))[0]
+            f.seek(0, 2)
+            end = f.tell()
+            f.seek(8 + header_len)
+            f.write(struct.pack("<f", float("nan")) * ((end - 8 - header_len) // 4))
+        srv = self.server()
+        body = self.assert_error(self.upload(srv, "nan-model.zip", zip_dir(bad, "nan-model")),
+                                 400, "INVALID_FILE")
+        self.assertIn("does not load", body["message"])
+        self.assert_error(srv.get("/models/nan-model"), 404)
+        self.assertFalse(os.path.exists(os.path.join(srv.data_dir, "models", "nan-model")))
 
     def test_original_local_models_cases(self):
         srv = self.server()
