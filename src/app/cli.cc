@@ -66,6 +66,12 @@ int RunApp(const config::Config& config, AppOptions options) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  g_main_thread = pthread_self();
+  struct sigaction forward {};
+  forward.sa_handler = ForwardStopSignal;
+  sigemptyset(&forward.sa_mask);
+  sigaction(SIGINT, &forward, nullptr);
+  sigaction(SIGTERM, &forward, nullptr);
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -83,12 +89,6 @@ int RunCli(int argc, char** argv, const OptionsHook& hook) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  g_main_thread = pthread_self();
-  struct sigaction forward {};
-  forward.sa_handler = ForwardStopSignal;
-  sigemptyset(&forward.sa_mask);
-  sigaction(SIGINT, &forward, nullptr);
-  sigaction(SIGTERM, &forward, nullptr);
 
   CLI::App cli{"Vectorize: a self-hosted text-embedding service"};
   cli.require_subcommand(1);
