@@ -104,8 +104,8 @@ Result<GitHubTree> GitHubClient::ListTree(const std::string& owner, const std::s
   if (auto s = ValidateGitHubName(owner, "owner"); !s) return Fail(s.error());
   if (auto s = ValidateGitHubName(repo, "repo_name"); !s) return Fail(s.error());
   if (auto s = ValidateRevision(sha); !s) return Fail(s.error());
-  auto resp = http_.GetRaw(fmt::format("{}/repos/{}/{}/git/trees/{}?recursive=1", api_, owner,
-                                       repo, EncodePathSegment(sha)),
+  auto resp = http_.GetRaw(fmt::format("{}/repos/{}/{}/git/trees/{}?recursive=1", api_, owner, repo,
+                                       EncodePathSegment(sha)),
                            Request(cancelled));
   if (!resp) return Fail(resp.error());
   if (resp->status == 404 || resp->status == 422 || resp->status == 409)
