@@ -5,8 +5,12 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "datasets/dataset_service.h"
+#include "datasets/dataset_store.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
+#include "http/routes/datasets_routes.h"
 #include "http/routes/models_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
@@ -102,8 +106,12 @@ struct App::Parts {
   std::unique_ptr<tasks::Engine> engine;
   std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
-  // Models and uploads (SPEC §3.2).
+  // Registries beside the task tables (datasets, models…), over the same database.
   std::unique_ptr<storage::Database> database;
+  std::unique_ptr<datasets::DatasetStore> dataset_store;
+  std::unique_ptr<datasets::DatasetService> dataset_service;
+  std::unique_ptr<datasets::HubImporter> hub_importer;
+  // Models and uploads (SPEC §3.2).
   std::unique_ptr<remote::HttpClient> remote_http;
   std::unique_ptr<remote::HubClient> hub;
   std::unique_ptr<remote::GitHubClient> github;
@@ -147,11 +155,21 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
 
-  // Models and uploads: the registry on the same database, the Hub and GitHub clients, the
-  // model_upload job (unless the caller brought its own, as the testkit does).
+  // Datasets (SPEC §3.1). The task store has applied the migrations by now.
   auto database = storage::Database::Open(c.EffectiveDatabaseUrl(), 4);
   if (!database) return Fail(database.error());
   p->database = std::move(*database);
+  p->dataset_store = std::make_unique<datasets::DatasetStore>(*p->database);
+  {
+    datasets::DatasetServiceOptions o;
+    o.data_dir = c.data_dir;
+    o.limits.max_file_bytes = c.max_upload_bytes;
+    p->dataset_service =
+        std::make_unique<datasets::DatasetService>(*p->dataset_store, *p->store, std::move(o));
+    if (auto s = p->dataset_service->Init(); !s) return Fail(s.error());
+  }
+  // Models and uploads: the registry on the same database, the Hub and GitHub clients, the
+  // model_upload job (unless the caller brought its own, as the testkit does).
   p->remote_http = std::make_unique<remote::HttpClient>();
   p->hub = std::make_unique<remote::HubClient>(*p->remote_http, c.hf_endpoint, c.hf_token);
   p->github =
@@ -184,11 +202,27 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
                           std::make_shared<models::ModelUploadJob>(*p->model_service));
     p->model_service->SweepWorkDirs();
   }
+  // Hub dataset imports: the dataset_upload job (unless the caller brought its own).
+  p->hub_importer = std::make_unique<datasets::HubImporter>(
+      *p->dataset_service, *p->store, p->engine.get(), *p->hub, *p->remote_http,
+      datasets::HubImportOptions{.datasets_server = c.hf_datasets_server.empty()
+                                                        ? config::kDefaultDatasetsServer
+                                                        : c.hf_datasets_server,
+                                 .token = c.hf_token});
+  if (p->engine) {
+    bool custom = false;
+    for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kDatasetUpload;
+    if (!custom) {
+      p->engine->Register(tasks::TaskType::kDatasetUpload,
+                          std::make_shared<datasets::HubImportJob>(*p->hub_importer));
+    }
+  }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
+    http::AddDatasetRoutes(p->router, *p->dataset_service, p->hub_importer.get());
     http::AddModelRoutes(p->router, *p->model_service);
     {
       const auto upload_tmp = std::filesystem::path(c.data_dir) / "tmp" / "uploads";

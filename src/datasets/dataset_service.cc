@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <set>
 #include <system_error>
 
 #include "common/uuid.h"
@@ -104,15 +106,31 @@ Result<Dataset> DatasetService::StoreConverted(const fs::path& jsonl, std::strin
     fs::remove(jsonl, ec);
     return Fail(Error::Internal("cannot move the converted dataset into place: " + ec.message()));
   }
-  if (auto s = store_.Insert(d); !s) {
-    fs::remove(final_path, ec);
-    return Fail(s.error());
+  // The unique index decides races between concurrent uploads of one name: the loser looks for
+  // the next free suffix and tries again.
+  const std::string base = d.name.substr(0, 120);
+  for (int attempt = 0;; ++attempt) {
+    auto s = store_.Insert(d);
+    if (s) return d;
+    if (s.error().code != ErrorCode::kAlreadyExists || attempt >= 20) {
+      fs::remove(final_path, ec);
+      return Fail(s.error());
+    }
+    auto taken = store_.NamesWithPrefix(base + "_");
+    if (!taken) {
+      fs::remove(final_path, ec);
+      return Fail(taken.error());
+    }
+    std::set<std::string> names(taken->begin(), taken->end());
+    int n = 2;
+    while (names.contains(base + "_" + std::to_string(n))) ++n;
+    d.name = base + "_" + std::to_string(n);
   }
-  return d;
 }
 
 UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::path& path,
-                                        const formats::ColumnOptions& options) {
+                                        const formats::ColumnOptions& options,
+                                        const formats::Limits& limits) {
   UploadOutcome out;
   out.filename = filename;
   auto stem = formats::SanitizeFilename(filename);
@@ -120,14 +138,8 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
     out.failure = FromConvert(stem.error());
     return out;
   }
-  // Cheap early answer for the common case; the unique index decides races.
-  if (auto taken = store_.NameTaken(*stem); taken && *taken) {
-    out.failure = UploadFailure{409, "DATASET_ALREADY_EXISTS",
-                                "A dataset named '" + *stem + "' already exists"};
-    return out;
-  }
   const fs::path part = options_.data_dir / "datasets" / ("." + NewUuidV7() + ".jsonl.part");
-  auto converted = formats::ConvertFile(path, filename, options, part, options_.limits);
+  auto converted = formats::ConvertFile(path, filename, options, part, limits);
   if (!converted) {
     std::error_code ec;
     fs::remove(part, ec);
@@ -147,7 +159,7 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
 void DatasetService::Expand(const UploadedFile& file, const formats::ColumnOptions& options,
                             std::vector<UploadOutcome>& out) {
   if (!IsZip(file.filename)) {
-    out.push_back(UploadOne(file.filename, file.path, options));
+    out.push_back(UploadOne(file.filename, file.path, options, options_.limits));
     return;
   }
   // The archive's own name must be acceptable too (no stem → INVALID_FILE).
@@ -163,11 +175,15 @@ void DatasetService::Expand(const UploadedFile& file, const formats::ColumnOptio
   }
   const fs::path dir = templ;
   auto entries = formats::ExtractZip(file.path, dir, options_.limits);
+  // An entry is bounded by the zip limits (entry size, total, ratio), not by the upload size.
+  formats::Limits entry_limits = options_.limits;
+  entry_limits.max_file_bytes =
+      std::max(entry_limits.max_file_bytes, entry_limits.max_zip_entry_bytes);
   if (!entries) {
     out.push_back(UploadOutcome{file.filename, {}, FromConvert(entries.error()), {}});
   } else {
     for (const auto& entry : *entries) {
-      UploadOutcome o = UploadOne(entry.filename, entry.path, options);
+      UploadOutcome o = UploadOne(entry.filename, entry.path, options, entry_limits);
       o.filename = file.filename + "/" + entry.name;
       out.push_back(std::move(o));
       std::error_code ec;

@@ -64,7 +64,8 @@ class DatasetService {
                                                   const formats::ColumnOptions& options);
 
   // Registers an already converted JSONL file (moved into place; on failure removed), e.g. a Hub
-  // import's output. The dataset gets `name` (DATASET_ALREADY_EXISTS when taken).
+  // import's output. Names are unique: when `name` is taken the dataset gets the first free
+  // "<name>_<n>" (n ≥ 2), so uploading a.csv twice, or a.csv and a.json, stores both.
   [[nodiscard]] Result<Dataset> StoreConverted(const std::filesystem::path& jsonl, std::string name,
                                                char classification, std::int64_t rows,
                                                DatasetSource source,
@@ -86,10 +87,11 @@ class DatasetService {
   }
   [[nodiscard]] std::filesystem::path TempDir() const { return options_.data_dir / "tmp"; }
   [[nodiscard]] DatasetStore& store() { return store_; }
+  [[nodiscard]] const formats::Limits& limits() const { return options_.limits; }
 
  private:
   UploadOutcome UploadOne(const std::string& filename, const std::filesystem::path& path,
-                          const formats::ColumnOptions& options);
+                          const formats::ColumnOptions& options, const formats::Limits& limits);
   void Expand(const UploadedFile& file, const formats::ColumnOptions& options,
               std::vector<UploadOutcome>& out);
 

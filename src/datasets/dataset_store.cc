@@ -19,22 +19,29 @@ const std::string kList = std::string("SELECT ") + kColumns +
                           " FROM datasets ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
 constexpr const char* kCount = "SELECT COUNT(*) FROM datasets";
 constexpr const char* kNameTaken = "SELECT 1 FROM datasets WHERE name = $1";
+// substr, not LIKE: stems contain '_', a LIKE wildcard.
+constexpr const char* kNamesWithPrefix =
+    "SELECT name FROM datasets WHERE substr(name, 1, length($1)) = $1";
 constexpr const char* kRename =
     "UPDATE datasets SET name = $1, version = version + 1, updated_at = $2 "
     "WHERE id = $3 AND version = $4";
 constexpr const char* kDelete = "DELETE FROM datasets WHERE id = $1";
 const std::string kByHubTag = std::string("SELECT ") + kColumns +
                               " FROM datasets WHERE hub_tag = $1 ORDER BY created_at LIMIT 1";
-constexpr const char* kHubHolder = "SELECT task_id FROM hub_import WHERE dataset_tag = $1";
+constexpr const char* kHubHolder =
+    "SELECT task_id, reserved_at FROM hub_import WHERE dataset_tag = $1";
 constexpr const char* kHubInsert =
-    "INSERT INTO hub_import (dataset_tag, task_id) VALUES ($1, $2) "
+    "INSERT INTO hub_import (dataset_tag, task_id, reserved_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (dataset_tag) DO NOTHING";
 constexpr const char* kHubTakeOver =
-    "UPDATE hub_import SET task_id = $1 WHERE dataset_tag = $2 AND task_id = $3";
+    "UPDATE hub_import SET task_id = $1, reserved_at = $4 WHERE dataset_tag = $2 AND task_id = $3";
 constexpr const char* kHubRelease =
     "DELETE FROM hub_import WHERE dataset_tag = $1 AND task_id = $2";
 constexpr const char* kHubHolderStatus =
     "SELECT task_status FROM dataset_upload_task WHERE id = $1";
+
+// A reservation whose task row does not exist is a crashed submitter's only after this long.
+constexpr Micros kHolderGrace = 60 * kMicrosPerSecond;
 
 Dataset FromRow(const Rows& r, int i) {
   Dataset d;
@@ -105,6 +112,14 @@ Result<bool> DatasetStore::NameTaken(std::string_view name) {
   auto r = db_.Query(kNameTaken, {std::string(name)});
   if (!r) return Fail(r.error());
   return !r->empty();
+}
+
+Result<std::vector<std::string>> DatasetStore::NamesWithPrefix(std::string_view prefix) {
+  auto r = db_.Query(kNamesWithPrefix, {std::string(prefix)});
+  if (!r) return Fail(r.error());
+  std::vector<std::string> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back(r->Text(i, 0));
+  return out;
 }
 
 Result<Dataset> DatasetStore::Rename(std::string_view id, std::int64_t expected_version,
@@ -178,25 +193,30 @@ Result<std::optional<Dataset>> DatasetStore::FindByHubTag(std::string_view tag) 
 
 Result<bool> DatasetStore::ReserveHubTag(std::string_view tag, std::string_view task_id) {
   bool reserved = false;
+  const Micros now = NowMicros();
   auto s = db_.Transaction([&](storage::Session& session) -> Status {
     reserved = false;
     auto holder = session.Query(kHubHolder, {std::string(tag)});
     if (!holder) return Fail(holder.error());
     if (holder->empty()) {
       // ON CONFLICT: another request reserved it between our read and insert, and it wins.
-      auto ins = session.Query(kHubInsert, {std::string(tag), std::string(task_id)});
+      auto ins = session.Query(kHubInsert, {std::string(tag), std::string(task_id), now});
       if (!ins) return Fail(ins.error());
       reserved = ins->affected() == 1;
       return {};
     }
     const std::string old = holder->Text(0, 0);
+    const Micros reserved_at = holder->Int(0, 1);
     auto status = session.Query(kHubHolderStatus, {old});
     if (!status) return Fail(status.error());
     if (!status->empty()) {
       const std::string st = status->Text(0, 0);
       if (st == "Q" || st == "R") return {};
+    } else if (now - reserved_at < kHolderGrace) {
+      // The holder reserved the tag but has not queued its task yet (it does so right after).
+      return {};
     }
-    auto up = session.Query(kHubTakeOver, {std::string(task_id), std::string(tag), old});
+    auto up = session.Query(kHubTakeOver, {std::string(task_id), std::string(tag), old, now});
     if (!up) return Fail(up.error());
     reserved = up->affected() == 1;
     return {};

@@ -50,6 +50,8 @@ class DatasetStore {
   [[nodiscard]] Result<Dataset> Get(std::string_view id);
   [[nodiscard]] Result<DatasetPage> List(std::int64_t limit, std::int64_t offset);
   [[nodiscard]] Result<bool> NameTaken(std::string_view name);
+  // Names starting with `prefix` (to pick a free "<stem>_<n>").
+  [[nodiscard]] Result<std::vector<std::string>> NamesWithPrefix(std::string_view prefix);
   // Sets the name when the row is still at `expected_version`; returns the row after the change.
   // Errors: not_found; failed_precondition (public VERSION_MISMATCH) when the version moved on —
   // the message carries the current version; already_exists (DATASET_ALREADY_EXISTS).
@@ -64,9 +66,11 @@ class DatasetStore {
 
   // --- Hub import reservations (one import of a tag at a time)
   // Reserves `tag` for `task_id` (whose task row may not exist yet). A holder whose
-  // dataset_upload task is still queued or running keeps it (returns false); a finished or
-  // missing holder is replaced (returns true). One transaction: concurrent callers for one tag
-  // get true at most once while the winner's task is active.
+  // dataset_upload task is still queued or running keeps it (returns false), and so does one
+  // whose task row is missing for a minute after it reserved (it is about to queue it); a
+  // finished holder, or one missing for longer (crashed before queueing), is replaced. One
+  // transaction: concurrent callers for one tag get true at most once while the winner's task is
+  // active.
   [[nodiscard]] Result<bool> ReserveHubTag(std::string_view tag, std::string_view task_id);
   // Frees the reservation if `task_id` still holds it.
   [[nodiscard]] Status ReleaseHubTag(std::string_view tag, std::string_view task_id);

@@ -137,7 +137,10 @@ TEST_F(DatasetStoreTest, DeleteRefusedWhileAnActiveTaskUsesIt) {
 TEST_F(DatasetStoreTest, HubReservationsOneActiveImportPerTag) {
   const std::string first = NewUuidV7();
   EXPECT_TRUE(*store_->ReserveHubTag("org/x", first)) << "free tag";
-  // The holder's task does not exist (a crash before enqueue): taken over.
+  EXPECT_FALSE(*store_->ReserveHubTag("org/x", NewUuidV7()))
+      << "a fresh holder that has not queued its task yet keeps it";
+  // The holder's task never appeared (a crash before enqueue): taken over after the grace.
+  ASSERT_TRUE(db_->Query("UPDATE hub_import SET reserved_at = reserved_at - 120000000"));
   const std::string second = NewUuidV7();
   EXPECT_TRUE(*store_->ReserveHubTag("org/x", second));
   tasks::NewTask t;
@@ -163,14 +166,13 @@ TEST_F(DatasetStoreTest, UploadStoresConvertsAndRecordsTasks) {
   EXPECT_EQ(outcomes[0].dataset->rows, 2);
   ASSERT_TRUE(outcomes[1].failure);
   EXPECT_EQ(outcomes[1].failure->code, "EMPTY_FILE");
-  ASSERT_TRUE(outcomes[2].failure);
-  EXPECT_EQ(outcomes[2].failure->code, "DATASET_ALREADY_EXISTS");
-  EXPECT_EQ(outcomes[2].failure->status, 409);
+  ASSERT_TRUE(outcomes[2].dataset) << "a taken name gets a suffix";
+  EXPECT_EQ(outcomes[2].dataset->name, "good_2");
   ASSERT_TRUE(outcomes[3].failure);
   EXPECT_EQ(outcomes[3].failure->code, "UNSUPPORTED_FORMAT");
   EXPECT_EQ(outcomes[3].failure->status, 422);
-  // One file in datasets/, no .part left; the inputs are the caller's and stay.
-  EXPECT_EQ(FilesIn(dir_ / "datasets"), 1u);
+  // Two files in datasets/, no .part left; the inputs are the caller's and stay.
+  EXPECT_EQ(FilesIn(dir_ / "datasets"), 2u);
   EXPECT_TRUE(fs::exists(service_->AbsolutePath(*outcomes[0].dataset)));
   EXPECT_TRUE(fs::exists(ok));
   for (const auto& o : outcomes) {
@@ -186,7 +188,12 @@ TEST_F(DatasetStoreTest, UploadStoresConvertsAndRecordsTasks) {
     }
   }
   ASSERT_TRUE(service_->Delete(outcomes[0].dataset->id));
-  EXPECT_EQ(FilesIn(dir_ / "datasets"), 0u);
+  EXPECT_EQ(FilesIn(dir_ / "datasets"), 1u);
+  auto third = service_->Upload({{"good.csv", ok}}, {});
+  ASSERT_TRUE(third[0].dataset);
+  EXPECT_EQ(third[0].dataset->name, "good") << "the freed name is used again";
+  auto fourth = service_->Upload({{"good.csv", ok}}, {});
+  EXPECT_EQ(fourth[0].dataset->name, "good_3");
 }
 
 }  // namespace

@@ -326,6 +326,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(body_limit_);
     if (upload) {
+      // Beast reads into the free capacity of the buffer (at least 512 bytes): without room,
+      // a large body arrives in a great many small reads, each a strand hop and a syscall.
+      buffer_.reserve(buffer_.size() + (1 << 20));
       if (auto ec = message.body().SpoolTo(server_.options.upload_dir)) {
         spdlog::error("http: cannot create a temp file in {}: {}", server_.options.upload_dir,
                       ec.message());

@@ -5,6 +5,7 @@
 
 #include "inference/bert_model.h"
 #include "inference/encoder.h"
+#include "inference/plugin.h"
 #include "inference/weights.h"
 
 namespace vectorize::inference {
@@ -91,8 +92,8 @@ class TorchBertEncoder final : public Encoder {
 
 }  // namespace
 
-Result<std::unique_ptr<Encoder>> Encoder::Load(const modelfiles::ModelDirInfo& info,
-                                               const EncoderOptions& options) {
+Result<std::unique_ptr<Encoder>> LoadTorchEncoder(const modelfiles::ModelDirInfo& info,
+                                                  const EncoderOptions& options) {
   if (options.intra_op_threads > 0) at::set_num_threads(options.intra_op_threads);
   try {
     BertModel model(info.config);
@@ -102,13 +103,6 @@ Result<std::unique_ptr<Encoder>> Encoder::Load(const modelfiles::ModelDirInfo& i
   } catch (const std::exception& e) {
     return Fail(Error::Internal(fmt::format("building the model failed: {}", e.what())));
   }
-}
-
-Result<std::unique_ptr<Encoder>> Encoder::LoadDir(const std::filesystem::path& dir,
-                                                  const EncoderOptions& options) {
-  auto info = modelfiles::InspectModelDir(dir);
-  if (!info) return Fail(std::move(info.error()));
-  return Load(*info, options);
 }
 
 }  // namespace vectorize::inference

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class CsvParser {
           if (counts[d] > counts[best]) best = d;
         }
         delim_ = kDelimiters[best];
+        stop_.fill(false);
+        stop_[static_cast<unsigned char>(delim_)] = true;
+        stop_['\n'] = true;
+        stop_['\r'] = true;
         *delimiter = delim_;
         return {};
       }
@@ -159,12 +164,7 @@ class CsvParser {
           return ScanStatus::kError;
         }
       } else {
-        const char d = delim_;
-        while (p < len_) {
-          char c = b[p];
-          if (c == d || c == '\n' || c == '\r') break;
-          ++p;
-        }
+        while (p < len_ && !stop_[static_cast<unsigned char>(b[p])]) ++p;
         f.end = p;
       }
       fields_.push_back(f);
@@ -220,6 +220,7 @@ class CsvParser {
   size_t scan_end_ = 0;
   bool eof_ = false;
   char delim_ = ',';
+  std::array<bool, 256> stop_{};  // bytes that end an unquoted field
   uint64_t line_ = 1;
   std::vector<RawField> fields_;
   std::string scratch_;

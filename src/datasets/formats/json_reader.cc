@@ -251,7 +251,10 @@ FormatStatus ConvertJson(const std::filesystem::path& input, std::string_view di
     size_t off = 0;
     if (first && n >= 3 && std::memcmp(buf.data(), "\xEF\xBB\xBF", 3) == 0) off = 3;
     first = false;
-    size_t used = parser.write_some(n > 0, buf.data() + off, static_cast<size_t>(n) - off, ec);
+    size_t used = 0;
+    if (!parser.done()) {
+      used = parser.write_some(n > 0, buf.data() + off, static_cast<size_t>(n) - off, ec);
+    }
     if (ec) {
       ::close(fd);
       if (parser.handler().failure) return std::unexpected(*parser.handler().failure);
@@ -262,6 +265,17 @@ FormatStatus ConvertJson(const std::filesystem::path& input, std::string_view di
       }
       return InvalidFileError(fmt::format("{}: invalid JSON on line {}: {}", Quote(display),
                                           LineOfOffset(input, at), ec.message()));
+    }
+    if (used < static_cast<size_t>(n) - off) {
+      // The document ended inside this chunk: only whitespace may follow.
+      std::string_view rest(buf.data() + off + used, static_cast<size_t>(n) - off - used);
+      size_t junk = rest.find_first_not_of(" \t\r\n");
+      if (junk != std::string_view::npos) {
+        ::close(fd);
+        return InvalidFileError(fmt::format("{}: unexpected data after the JSON on line {}",
+                                            Quote(display),
+                                            LineOfOffset(input, fed + off + used + junk)));
+      }
     }
     fed += static_cast<uint64_t>(n);
     if (n == 0) break;
@@ -327,7 +341,8 @@ FormatStatus ConvertJsonl(const std::filesystem::path& input, std::string_view d
         parser.reset();
         h.ResetDocument();
         error_code ec;
-        parser.write_some(false, text.data(), text.size(), ec);
+        size_t used = parser.write_some(false, text.data(), text.size(), ec);
+        if (!ec && used < text.size()) ec = json::error::extra_data;
         if (ec) {
           if (h.failure) return fail(std::unexpected(*h.failure));
           return fail(InvalidFileError(fmt::format("{}: line {} is not valid JSON: {}",

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "common/utf8.h"
@@ -113,7 +115,9 @@ FormatStatus RowWriter::SetHeader(std::span<const std::string> names) {
     if (index_[role] < 0) {
       std::string found;
       for (size_t i = 0; i < names.size() && i < 20; ++i) {
-        found += (i ? ", " : "") + Quote(names[i]);
+        if (Trim(names[i]).empty()) continue;
+        if (!found.empty()) found += ", ";
+        found += Quote(names[i]);
       }
       return InvalidContentError(
           fmt::format("{}: no {} column (looked for {}_name or one of: {}); columns found: {}",
@@ -151,6 +155,20 @@ void RowWriter::AppendEscaped(std::string_view v) {
   const char* end = p + v.size();
   const char* run = p;
   for (; p < end; ++p) {
+    // Eight bytes at a time while none needs escaping (no control character, '"' or '\\').
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+      uint64_t ctrl = (w - kOnes * 0x20) & ~w & kHigh;
+      uint64_t q = w ^ (kOnes * '"');
+      uint64_t b = w ^ (kOnes * '\\');
+      uint64_t quote = (q - kOnes) & ~q & kHigh;
+      uint64_t slash = (b - kOnes) & ~b & kHigh;
+      if ((ctrl | quote | slash) != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
     char e = kEscapes[static_cast<unsigned char>(*p)];
     if (e == 0) continue;
     out_.append(run, p);

@@ -252,20 +252,27 @@ void XMLCALL SheetEnd(void* d, const XML_Char* name) {
     --st->rph;
   } else if (n == "c") {
     std::string value;
-    if (st->type == "s") {
+    if (st->type == "s" && !st->text.empty()) {
       char* end = nullptr;
       unsigned long long idx = std::strtoull(st->text.c_str(), &end, 10);
-      if (st->text.empty() || *end != '\0' || idx >= st->shared->size()) {
+      if (*end != '\0' || idx >= st->shared->size()) {
         st->Stop(InvalidFileError(fmt::format("{}: row {}: shared string {} does not exist",
                                               Quote(st->display), st->row_number, Quote(st->text)))
                      .error());
         return;
       }
       value = (*st->shared)[idx];
+    } else if (st->type == "s") {
+      // A styled but empty cell some producers type as a shared string.
     } else if (st->type == "b") {
       value = st->text == "1" ? "TRUE" : "FALSE";
     } else {
       value = std::move(st->text);  // n, str, inlineStr, e, d: the text as stored
+    }
+    // Past the header a cell beyond its width is never read: do not grow the row for it.
+    if (st->writer->has_header() && st->col >= st->writer->header_size()) {
+      st->text.clear();
+      return;
     }
     if (st->col >= st->cells.size()) st->cells.resize(st->col + 1);
     st->cells[st->col] = std::move(value);

@@ -47,6 +47,12 @@ struct XmlState {
   }
 };
 
+// "ns:question" → "question": prefixes do not change what a column is.
+std::string_view LocalName(std::string_view n) {
+  size_t colon = n.find(':');
+  return colon == std::string_view::npos ? n : n.substr(colon + 1);
+}
+
 void XMLCALL OnStart(void* data, const XML_Char* name, const XML_Char** attrs) {
   auto* st = static_cast<XmlState*>(data);
   ++st->depth;
@@ -54,9 +60,9 @@ void XMLCALL OnStart(void* data, const XML_Char* name, const XML_Char** attrs) {
     st->arena.clear();
     st->spans.clear();
     st->row_line = XML_GetCurrentLineNumber(st->parser);
-    for (const XML_Char** a = attrs; a[0] != nullptr; a += 2) st->Add(a[0], a[1]);
+    for (const XML_Char** a = attrs; a[0] != nullptr; a += 2) st->Add(LocalName(a[0]), a[1]);
   } else if (st->depth == 3) {
-    st->key = name;
+    st->key = LocalName(name);
     st->text.clear();
   }
 }

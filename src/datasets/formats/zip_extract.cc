@@ -5,16 +5,23 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <locale.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
+#include "common/utf8.h"
 #include "datasets/formats/internal.h"
 
 namespace vectorize::datasets::formats {
 namespace {
+
+// Bytes libarchive reads from the file at a time; also the slack of the per-entry ratio
+// estimate (an entry's first compressed bytes may have been read with the previous entry).
+constexpr size_t kReadBlock = 16 << 10;
 
 // Why an entry name is unsafe, or empty if it is fine.
 std::string SlipReason(std::string_view name) {
@@ -55,6 +62,27 @@ std::string SafeExtension(std::string_view last) {
   return ext.empty() ? "bin" : ext;
 }
 
+// Makes this thread's locale C.UTF-8 while it lives: libarchive converts entry names to the
+// current locale's charset, and in the C locale a non-ASCII UTF-8 name has no form at all.
+// uselocale() is per thread, so the process locale is untouched.
+class Utf8Locale {
+ public:
+  Utf8Locale() : loc_(newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
+    if (loc_ != static_cast<locale_t>(0)) old_ = uselocale(loc_);
+  }
+  ~Utf8Locale() {
+    if (loc_ == static_cast<locale_t>(0)) return;
+    uselocale(old_);
+    freelocale(loc_);
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+
+ private:
+  locale_t loc_;
+  locale_t old_ = static_cast<locale_t>(0);
+};
+
 }  // namespace
 
 FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path& zip,
@@ -66,6 +94,7 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
   if (ec) return InvalidFileError(fmt::format("{}: cannot read the archive", Quote(display)));
   if (zip_bytes == 0) return EmptyFileError(fmt::format("{} is empty", Quote(display)));
 
+  Utf8Locale utf8_names;
   std::vector<ExtractedFile> files;
   std::filesystem::path partial;
   auto fail = [&](std::unexpected<ConvertError> e) {
@@ -82,7 +111,7 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
     return fail(InvalidFileError(fmt::format("{}: not a valid zip archive ({}{}{})", Quote(display),
                                              what, why ? ": " : "", why ? why : "")));
   };
-  if (archive_read_open_filename(a.get(), zip.c_str(), 1 << 16) != ARCHIVE_OK) {
+  if (archive_read_open_filename(a.get(), zip.c_str(), kReadBlock) != ARCHIVE_OK) {
     return corrupt("cannot open");
   }
 
@@ -98,9 +127,13 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
       return fail(TooLargeError(
           fmt::format("{}: more than {} entries", Quote(display), limits.max_zip_entries)));
     }
-    const char* raw_name = archive_entry_pathname(e);
-    std::string name = raw_name ? raw_name : "";
-    if (std::string why = SlipReason(name); !why.empty()) {
+    // UTF-8 first: in the C locale the multibyte form of a non-ASCII name is not available.
+    const char* raw_name = archive_entry_pathname_utf8(e);
+    if (raw_name == nullptr) raw_name = archive_entry_pathname(e);
+    std::string raw = raw_name ? raw_name : "";
+    // Old zips store names in a legacy code page: what callers see (and echo) is valid UTF-8.
+    std::string name = IsValidUtf8(raw) ? raw : SanitizeUtf8(raw, 4096);
+    if (std::string why = SlipReason(raw); !why.empty()) {
       return fail(InvalidFileError(
           fmt::format("{}: entry {} has {} (zip slip refused)", Quote(display), Quote(name), why)));
     }
@@ -136,6 +169,7 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
       return fail(IoError(fmt::format("cannot write an extracted file: {}", err)));
     }
     uint64_t bytes = 0;
+    const int64_t raw_at_start = archive_filter_bytes(a.get(), -1);
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
       if (n == 0) break;
@@ -163,6 +197,18 @@ FormatResult<std::vector<ExtractedFile>> ExtractZip(const std::filesystem::path&
             "refused at entry {})",
             Quote(display), limits.max_compression_ratio, Quote(name)));
         bad = true;
+      } else if (bytes > limits.ratio_check_min_bytes) {
+        // This entry alone: its compressed bytes are at most what was read since its header
+        // plus one read block. Catches a bomb hidden among incompressible entries.
+        int64_t raw = archive_filter_bytes(a.get(), -1) - raw_at_start;
+        double compressed = static_cast<double>(std::max<int64_t>(raw, 0)) + kReadBlock;
+        if (static_cast<double>(bytes) > limits.max_compression_ratio * compressed) {
+          err = InvalidFileError(fmt::format(
+              "{}: entry {} decompresses to more than {:.0f} times its compressed size (zip bomb "
+              "refused)",
+              Quote(display), Quote(name), limits.max_compression_ratio));
+          bad = true;
+        }
       }
       if (bad) {
         ::close(fd);

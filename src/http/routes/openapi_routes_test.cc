@@ -14,7 +14,10 @@
 #include <string>
 #include <utility>
 
+#include "datasets/dataset_service.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
+#include "http/routes/datasets_routes.h"
 #include "http/routes/models_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_json.h"
@@ -66,23 +69,35 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
-    // Models and uploads (no remote calls are made: only the routes are listed).
     auto db = storage::Database::Open("sqlite://" + (dir_ / "vectorize.db").string(), 1);
     if (!db) throw std::runtime_error(db.error().message);
     database_ = std::move(*db);
+    dataset_store_ = std::make_unique<datasets::DatasetStore>(*database_);
+    dataset_service_ = std::make_unique<datasets::DatasetService>(
+        *dataset_store_, *store_, datasets::DatasetServiceOptions{dir_, {}});
+    remote_http_ = std::make_unique<remote::HttpClient>();
+    hub_ = std::make_unique<remote::HubClient>(*remote_http_, "http://127.0.0.1:9", "");
+    hub_importer_ = std::make_unique<datasets::HubImporter>(
+        *dataset_service_, *store_, nullptr, *hub_, *remote_http_, datasets::HubImportOptions{});
+    AddDatasetRoutes(router_, *dataset_service_, hub_importer_.get());
+    // Models and uploads (no remote calls are made: only the routes are listed).
+    github_ = std::make_unique<remote::GitHubClient>(*remote_http_, "http://127.0.0.1:9", "");
     model_registry_ = std::make_unique<models::ModelRegistry>(*database_);
     models::ModelServiceOptions mo;
     mo.data_dir = dir_;
     model_service_ = std::make_unique<models::ModelService>(*model_registry_, *database_, *store_,
-                                                            nullptr, hub_, github_, mo);
+                                                            nullptr, *hub_, *github_, mo);
     AddModelRoutes(router_, *model_service_);
     AddUploadRoutes(router_, *model_service_, dir_.string());
   }
   ~ProductRouter() {
+    // The database closes before its directory goes.
     model_service_.reset();
     model_registry_.reset();
+    hub_importer_.reset();
+    dataset_service_.reset();
+    dataset_store_.reset();
     database_.reset();
-    // The database closes before its directory goes.
     service_.reset();
     store_.reset();
     std::error_code ec;
@@ -95,10 +110,13 @@ class ProductRouter {
   std::filesystem::path dir_;
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
-  remote::HttpClient http_client_;
-  remote::HubClient hub_{http_client_, "http://127.0.0.1:9", ""};
-  remote::GitHubClient github_{http_client_, "http://127.0.0.1:9", ""};
   std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<datasets::DatasetStore> dataset_store_;
+  std::unique_ptr<datasets::DatasetService> dataset_service_;
+  std::unique_ptr<remote::HttpClient> remote_http_;
+  std::unique_ptr<remote::HubClient> hub_;
+  std::unique_ptr<datasets::HubImporter> hub_importer_;
+  std::unique_ptr<remote::GitHubClient> github_;
   std::unique_ptr<models::ModelRegistry> model_registry_;
   std::unique_ptr<models::ModelService> model_service_;
   HttpMetrics metrics_;

@@ -23,5 +23,6 @@ CREATE INDEX datasets_hub_tag ON datasets (hub_tag) WHERE hub_tag IS NOT NULL;
 
 CREATE TABLE hub_import (
   dataset_tag TEXT PRIMARY KEY,
-  task_id     TEXT NOT NULL
+  task_id     TEXT NOT NULL,
+  reserved_at BIGINT NOT NULL
 );
