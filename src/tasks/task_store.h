@@ -48,8 +48,9 @@ enum class CancelOutcome {
 
 struct RescueReport {
   int requeued = 0;
-  int failed = 0;     // attempts used up: F "worker lost"
-  int cancelled = 0;  // cancel had been requested: C
+  int failed = 0;                // attempts used up: F "worker lost"
+  int cancelled = 0;             // cancel had been requested: C
+  std::vector<std::string> ids;  // every task rescued (for change events)
 };
 
 struct StatsRow {

@@ -41,6 +41,9 @@ class PgListener {
   struct Callbacks {
     std::function<void(TaskType)> on_work;
     std::function<void(const std::string& task_id)> on_cancel;
+    // Set on API nodes: also LISTEN on PgEventForwarder::kChannel and pass each payload here;
+    // an empty payload after a reconnect means changes may have been missed meanwhile.
+    std::function<void(const std::string& payload)> on_events;
   };
 
   PgListener(Options options, Callbacks callbacks);

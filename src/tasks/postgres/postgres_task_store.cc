@@ -86,7 +86,7 @@ constexpr std::string_view kRescue =
     "attempts = CASE WHEN cancel_requested = 0 AND attempts < max_attempts "
     "  THEN attempts + 1 ELSE attempts END, "
     "run_after = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL "
-    "WHERE task_status = 'R' AND lease_expires_at < $1 RETURNING task_status";
+    "WHERE task_status = 'R' AND lease_expires_at < $1 RETURNING task_status, id";
 constexpr std::string_view kCancelQueued =
     "UPDATE {0} SET task_status = 'C', end_date = $1, updated_at = $1, error_msg = $2 "
     "WHERE id = $3 AND task_status = 'Q'";
@@ -595,6 +595,7 @@ Result<RescueReport> PostgresTaskStore::RescueExpired() {
       if (!rows) return Fail(rows.error());
       for (int i = 0; i < rows->size(); ++i) {
         const std::string status = rows->Text(i, 0);
+        report.ids.push_back(rows->Text(i, 1));
         if (status == "Q") {
           ++report.requeued;
           requeued.insert(type);
