@@ -16,6 +16,7 @@
 
 #include "http/http_metrics.h"
 #include "http/routes/system_routes.h"
+#include "http/routes/task_events_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
 #include "http/routes/web_routes.h"
@@ -63,9 +64,13 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
+    event_log_ = std::make_unique<tasks::TaskEventLog>(16, 0);
+    events_ = std::make_unique<TaskEventStream>(*event_log_, *store_, TaskEventStream::Options{});
+    AddTaskEventRoutes(router_, *events_);
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
+    events_.reset();
     service_.reset();
     store_.reset();
     std::error_code ec;
@@ -78,6 +83,8 @@ class ProductRouter {
   std::filesystem::path dir_;
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
+  std::unique_ptr<tasks::TaskEventLog> event_log_;
+  std::unique_ptr<TaskEventStream> events_;
   HttpMetrics metrics_;
   Router router_;
 };
