@@ -1,5 +1,6 @@
 // A real-browser check of the dashboard: Debian's chromium, headless, driven by playwright-core,
-// against the real server (vectorize_testkit: the product with scripted jobs). Not part of CTest.
+// against the real server (vectorize_testkit: the product with scripted jobs). CTest runs it
+// through run.sh (browser.dashboard).
 //
 //   VECTORIZE_TEST_KIT=build/vectorize_testkit node tests/browser/dashboard.spec.mjs
 //
@@ -9,7 +10,8 @@
 //   PLAYWRIGHT_DIR       a folder whose node_modules holds playwright-core (default: this folder)
 //   SCREENSHOT_DIR       where dashboard-*.png go (default /tmp)
 //
-// Loads the page, filters by status, sees a task go R → D without reloading, opens a detail with
+// Loads the page, filters by status, sees progress arrive through the event stream and a task go
+// R → D without reloading, opens a detail with
 // the keyboard, cancels a running task through the confirmation dialog, checks the page made no
 // request to another host and logged no error (CSP violations included), and saves screenshots
 // at 1280×800 and 390×844. Exits non-zero on the first failure.
@@ -108,6 +110,11 @@ async function main() {
   page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("response", (r) => { if (r.status() >= 400 && !/\/(cancel|retry)$/.test(r.url())) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
+  let streamOpened = false;
+  page.on("response", (r) => {
+    if (new URL(r.url()).pathname.endsWith("/tasks/events") && r.status() === 200 &&
+        (r.headers()["content-type"] || "").startsWith("text/event-stream")) streamOpened = true;
+  });
   page.on("request", (r) => {
     const u = new URL(r.url());
     if (u.protocol !== "data:" && u.origin !== origin) problems.push("request to another host: " + r.url());
@@ -129,7 +136,20 @@ async function main() {
   const runningId = await page.$eval('#rows tr[data-status="R"]', (tr) => tr.dataset.id);
   check(true, "status filter R shows only running tasks; url " + new URL(page.url()).search);
 
-  // 3. Live: without a reload, the running task turns D (shown once the filter is cleared).
+  // 3. Live, through the event stream: the page holds GET tasks/events open, and a change made
+  // by the server shows up in the row at once — here progress that only the stream reports
+  // between re-reads — then, without a reload, the running task turns D.
+  await page.waitForFunction(() => {
+    const l = document.getElementById("live-state");
+    return l.dataset.source === "events" && /\(stream\)/.test(l.textContent);
+  }, null, { timeout: 15000 });
+  check(streamOpened, "the page is live through the event stream (text/event-stream answered 200)");
+  const progressBefore = await page.$eval(`#rows tr[data-id="${runningId}"] .col-progress`, (td) => td.textContent);
+  await page.waitForFunction(([id, before]) => {
+    const td = document.querySelector(`#rows tr[data-id="${id}"] .col-progress`);
+    return td && td.textContent !== before;
+  }, [runningId, progressBefore], { timeout: 15000, polling: 100 });
+  check(true, "the running task's progress moves without a reload");
   await page.uncheck("#fs-R");
   await page.waitForFunction((id) => {
     const tr = document.querySelector(`#rows tr[data-id="${id}"]`);
@@ -239,6 +259,11 @@ async function main() {
   check(await keyed.evaluate(() => sessionStorage.getItem("vectorize.apiKey")) === "browser-key",
     "the key is kept in sessionStorage");
   check(await keyed.isHidden("#notice"), "the notice is gone once the key works");
+  await keyed.waitForFunction(() => {
+    const l = document.getElementById("live-state");
+    return l.dataset.source === "events" && /\(stream\)/.test(l.textContent);
+  }, null, { timeout: 15000 });
+  check(true, "with the key (a session cookie for EventSource) the page streams events");
   await keyed.reload();
   await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
   check(await keyed.isHidden("#notice"), "after a reload the tab still has the key");
