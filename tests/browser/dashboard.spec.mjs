@@ -59,7 +59,7 @@ function startServer(extraEnv = {}) {
   server = spawn(KIT, ["serve", "--port", "0", "--data-dir", dataDir], { env, stdio: ["ignore", "pipe", "pipe"] });
   server.stderr.on("data", () => {});
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("server did not start in 15 s")), 15000);
+    const timer = setTimeout(() => reject(new Error("server did not start in 30 s")), 30000);
     const rl = readline.createInterface({ input: server.stdout });
     rl.once("line", (line) => {
       clearTimeout(timer);
@@ -122,17 +122,17 @@ async function main() {
 
   // 1. Load.
   await page.goto(base + "/dashboard");
-  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(true, "the table lists the 5 tasks");
   await page.waitForFunction(() => /Live/.test(document.getElementById("live-state").textContent));
   const chipCounts = await page.$$eval("#chips .chip", (cs) => cs.map((c) => c.textContent));
   check(chipCounts.length === 5, "five status chips: " + chipCounts.join(" | "));
 
   // 2. Filter by status (the Running checkbox): only running rows, and the filter is in the URL.
-  await page.waitForFunction(() => document.querySelector('#rows tr[data-status="R"]'), null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('#rows tr[data-status="R"]'), null, { timeout: 30000 });
   await page.check("#fs-R");
   await page.waitForFunction(() => location.search.includes("status=R") &&
-    [...document.querySelectorAll("#rows tr")].every((tr) => tr.dataset.status === "R"), null, { timeout: 5000 });
+    [...document.querySelectorAll("#rows tr")].every((tr) => tr.dataset.status === "R"), null, { timeout: 15000 });
   const runningId = await page.$eval('#rows tr[data-status="R"]', (tr) => tr.dataset.id);
   check(true, "status filter R shows only running tasks; url " + new URL(page.url()).search);
 
@@ -148,26 +148,26 @@ async function main() {
   await page.waitForFunction(([id, before]) => {
     const td = document.querySelector(`#rows tr[data-id="${id}"] .col-progress`);
     return td && td.textContent !== before;
-  }, [runningId, progressBefore], { timeout: 15000, polling: 100 });
+  }, [runningId, progressBefore], { timeout: 30000, polling: 100 });
   check(true, "the running task's progress moves without a reload");
   await page.uncheck("#fs-R");
   await page.waitForFunction((id) => {
     const tr = document.querySelector(`#rows tr[data-id="${id}"]`);
     return tr && tr.dataset.status === "D";
-  }, runningId, { timeout: 20000, polling: 200 });
+  }, runningId, { timeout: 40000, polling: 200 });
   check(true, `task ${runningId.slice(0, 8)} went R → D live`);
 
   // A status chip filters too (and again clears it).
   await page.click('#chips .chip[data-status="F"]');
   await page.waitForFunction(() => location.search.includes("status=F") &&
     document.querySelectorAll("#rows tr").length === 1 &&
-    document.querySelector("#rows tr").dataset.status === "F", null, { timeout: 5000 });
+    document.querySelector("#rows tr").dataset.status === "F", null, { timeout: 15000 });
   check(true, "the F chip shows only the failed task");
 
   // 4. Keyboard: focus the failed row, Enter opens the detail with its error, Escape closes.
   await page.focus("#rows tr");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("#detail:not([hidden]) .error-box", { timeout: 5000 });
+  await page.waitForSelector("#detail:not([hidden]) .error-box", { timeout: 15000 });
   const err = await page.textContent("#detail .error-box");
   check(err.length > 0, "detail shows the error: " + err.trim().slice(0, 80));
   check(await page.$('#detail [data-action="retry"]') !== null, "a failed task offers Retry");
@@ -184,30 +184,30 @@ async function main() {
   const focusedRow = await page.evaluate(() => document.activeElement && document.activeElement.dataset.id);
   check(focusedRow === failing[0], "Escape closes the detail and gives focus back to the row");
   await page.click('#chips .chip[data-status="F"]');
-  await page.waitForFunction(() => !location.search.includes("status="), null, { timeout: 5000 });
+  await page.waitForFunction(() => !location.search.includes("status="), null, { timeout: 15000 });
 
   // 5. Cancel a running task through the confirmation dialog.
   await page.waitForFunction((done) => {
     const tr = document.querySelector('#rows tr[data-status="R"]');
     return tr && tr.dataset.id !== done;
-  }, runningId, { timeout: 15000, polling: 200 });
+  }, runningId, { timeout: 30000, polling: 200 });
   const victim = await page.$eval('#rows tr[data-status="R"]', (tr) => tr.dataset.id);
   await page.click(`#rows tr[data-id="${victim}"]`);
-  await page.waitForSelector('#detail [data-action="cancel"]', { timeout: 5000 });
+  await page.waitForSelector('#detail [data-action="cancel"]', { timeout: 15000 });
   await page.click('#detail [data-action="cancel"]');
   await page.waitForSelector("#confirm[open]");
   await page.screenshot({ path: path.join(SHOTS, "dashboard-desktop-confirm.png") });
   await page.click("#confirm-yes");
-  await page.waitForSelector("#detail .action-result", { timeout: 5000 });
+  await page.waitForSelector("#detail .action-result", { timeout: 15000 });
   const answer = await page.textContent("#detail .action-result");
   check(/^20[02] /.test(answer), "the API's answer is shown: " + answer);
   await page.waitForFunction((id) => {
     const tr = document.querySelector(`#rows tr[data-id="${id}"]`);
     return tr && tr.dataset.status === "C";
-  }, victim, { timeout: 15000, polling: 200 });
+  }, victim, { timeout: 30000, polling: 200 });
   const server_view = await api(base, "/tasks/" + victim);
   check(server_view.body.task_status === "C", "the server has the task cancelled");
-  await page.waitForSelector('#detail [data-action="retry"]', { timeout: 5000 });
+  await page.waitForSelector('#detail [data-action="retry"]', { timeout: 15000 });
   check(true, "the cancelled task now offers Retry");
   await page.screenshot({ path: path.join(SHOTS, "dashboard-desktop-cancelled.png") });
   await page.keyboard.press("Escape");
@@ -221,7 +221,7 @@ async function main() {
   phone.on("pageerror", (e) => problems.push("phone page error: " + e.message));
   await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(base + "/v1/api/?within_hours=24");
-  await phone.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await phone.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   const headHidden = await phone.$eval(".tasks thead", (t) => getComputedStyle(t).display === "none");
   check(headHidden, "under 700 px the table is a list of cards (works under /v1/api/ too)");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -248,13 +248,13 @@ async function main() {
   });
   keyed.on("pageerror", (e) => problems.push("keyed page error: " + e.message));
   await keyed.goto(keyedBase + "/");
-  await keyed.waitForSelector("#notice:not([hidden])", { timeout: 5000 });
+  await keyed.waitForSelector("#notice:not([hidden])", { timeout: 15000 });
   const notice = await keyed.textContent("#notice");
   check(/API key/.test(notice), "without a key the page asks for one: " + notice);
   check(await keyed.evaluate(() => document.activeElement.id) === "apikey", "the key field has focus");
   await keyed.fill("#apikey", "browser-key");
   await keyed.keyboard.press("Enter");
-  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(sawBearer, "API calls carry Authorization: Bearer");
   check(await keyed.evaluate(() => sessionStorage.getItem("vectorize.apiKey")) === "browser-key",
     "the key is kept in sessionStorage");
@@ -265,7 +265,7 @@ async function main() {
   }, null, { timeout: 15000 });
   check(true, "with the key (a session cookie for EventSource) the page streams events");
   await keyed.reload();
-  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(await keyed.isHidden("#notice"), "after a reload the tab still has the key");
 
   check(problems.length === 0, "no console errors, page errors or foreign requests" +

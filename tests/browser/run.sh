@@ -13,6 +13,10 @@ if [[ ! -x "$chromium" ]]; then
   echo "browser test skipped: $chromium not found (scripts/install-deps.sh installs chromium)"
   exit 77
 fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "browser test skipped: node and npm are needed (Node.js 20)"
+  exit 77
+fi
 deps="$build/browser-deps"
 mkdir -p "$deps"
 (
