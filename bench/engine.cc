@@ -110,6 +110,9 @@ class CountingStore final : public TaskStore {
   Result<TaskDetail> Get(std::string_view id) override {
     return Timed(kOther, 1, [&] { return inner_.Get(id); });
   }
+  Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override {
+    return inner_.OldestQueued();
+  }
   Result<std::vector<StatsRow>> Stats(std::int64_t h, Micros now) override {
     return Timed(kStats, 0, [&] { return inner_.Stats(h, now); });
   }

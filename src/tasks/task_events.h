@@ -112,6 +112,9 @@ class ObservedTaskStore final : public TaskStore {
                                                    const std::string& worker_id,
                                                    Micros lease) override;
   Result<RescueReport> RescueExpired() override;
+  Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override {
+    return inner_.OldestQueued();
+  }
   Status Ping() override { return inner_.Ping(); }
 
  private:

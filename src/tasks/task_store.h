@@ -113,6 +113,9 @@ class TaskStore {
   // Expired leases: back to Q (attempts + 1), or F "worker lost" once attempts are used up, or
   // C when a cancel had been requested.
   [[nodiscard]] virtual Result<RescueReport> RescueExpired() = 0;
+  // Per type, created_at of the oldest queued task (types with none queued are absent), for the
+  // queue-age gauge of /metrics.
+  [[nodiscard]] virtual Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() = 0;
   // A trivial round trip to the database (GET /health). Errors: unavailable.
   [[nodiscard]] virtual Status Ping() = 0;
 };

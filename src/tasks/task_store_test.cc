@@ -428,6 +428,7 @@ TEST_P(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   auto rep = store_->RescueExpired();
   ASSERT_TRUE(rep);
   EXPECT_EQ(rep->requeued, 1);
+  EXPECT_EQ(rep->ids, std::vector<std::string>{id});  // for change events
   auto t = store_->Get(id);
   EXPECT_EQ(t->status, TaskStatus::kQueued);
   EXPECT_EQ(t->attempts, 2);
@@ -444,6 +445,33 @@ TEST_P(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   ASSERT_EQ(store_->Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour)->size(), 1u);
   EXPECT_EQ(store_->RescueExpired()->requeued, 0);
   EXPECT_EQ(store_->Get(ids2->at(0))->status, TaskStatus::kRunning);
+}
+
+TEST_P(StoreTest, OldestQueuedIsPerTypeAndIgnoresOtherStates) {
+  auto none = store_->OldestQueued();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->empty());
+  auto first = store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation}});
+  ASSERT_TRUE(first);
+  const Micros first_at = store_->Get(first->at(0))->created_at;
+  ASSERT_TRUE(
+      store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation}, {TaskType::kSynthesis}}));
+  auto oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  std::map<TaskType, Micros> by_type(oldest->begin(), oldest->end());
+  EXPECT_EQ(by_type.size(), 2u);
+  EXPECT_EQ(by_type[TaskType::kEvaluation], first_at);
+  // Once claimed (R) it no longer counts: the next queued one is the oldest.
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w1", kMicrosPerHour)->size(), 1u);
+  oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  by_type = std::map<TaskType, Micros>(oldest->begin(), oldest->end());
+  EXPECT_GE(by_type[TaskType::kEvaluation], first_at);
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w1", kMicrosPerHour)->size(), 1u);
+  oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(oldest->size(), 1u);
+  EXPECT_EQ(oldest->at(0).first, TaskType::kSynthesis);
 }
 
 TEST_P(StoreTest, RenewReportsLostLeases) {

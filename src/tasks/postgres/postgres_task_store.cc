@@ -609,6 +609,19 @@ Result<RescueReport> PostgresTaskStore::RescueExpired() {
   });
 }
 
+Result<std::vector<std::pair<TaskType, Micros>>> PostgresTaskStore::OldestQueued() {
+  const storage::SqlStatement st = BuildOldestQueuedStatement();
+  return pool_->Run([&](Connection& conn) -> Result<std::vector<std::pair<TaskType, Micros>>> {
+    auto rows = conn.Query(st.sql, {});
+    if (!rows) return Fail(rows.error());
+    std::vector<std::pair<TaskType, Micros>> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      if (auto type = ParseTaskType(rows->Text(i, 0))) out.emplace_back(*type, rows->Int(i, 1));
+    }
+    return out;
+  });
+}
+
 Status PostgresTaskStore::Ping() {
   auto s = pool_->Run([&](Connection& conn) -> Status {
     auto rows = conn.Query("SELECT 1", {});

@@ -558,6 +558,26 @@ Result<RescueReport> SqliteTaskStore::RescueExpired() {
   });
 }
 
+Result<std::vector<std::pair<TaskType, Micros>>> SqliteTaskStore::OldestQueued() {
+  const storage::SqlStatement st = BuildOldestQueuedStatement();
+  auto reader = AcquireReader();
+  if (!reader) return Fail(reader.error());
+  auto stmt = (*reader)->Prepare(st.sql);
+  if (!stmt) return Fail(stmt.error());
+  std::vector<std::pair<TaskType, Micros>> out;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) {
+      (*stmt)->Reset();
+      return Fail(row.error());
+    }
+    if (!*row) break;
+    if (auto type = ParseTaskType((*stmt)->Text(0))) out.emplace_back(*type, (*stmt)->Int(1));
+  }
+  (*stmt)->Reset();
+  return out;
+}
+
 Status SqliteTaskStore::Ping() {
   auto reader = AcquireReader();
   if (!reader) return Fail(reader.error());
