@@ -16,6 +16,7 @@
 #include "common/uuid.h"
 #include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
+#include "tasks/task_events.h"
 #include "tasks/test_util.h"
 
 namespace vectorize::tasks {
@@ -503,6 +504,47 @@ TEST_P(StoreTest, StatsCountPerTypeAndStatusInWindow) {
     for (auto& r : *stats) got[{r.type, r.status}] = r.count;
     EXPECT_EQ(got, expect) << hours;
   }
+}
+
+// Every write of the store that changes a task is reported, with the ids it touched, on both
+// backends; reads report nothing.
+TEST_P(StoreTest, ObservedStoreReportsEveryChange) {
+  TaskEventLog log(1000, 0);
+  ObservedTaskStore store(*store_, log);
+  auto changed = [&](std::uint64_t& at) {
+    auto b = log.ReadAfter(at, UINT64_MAX, 1000);
+    at = log.last_seq();
+    std::vector<std::string> ids;
+    for (const auto& e : b.entries) ids.push_back(e.task_id);
+    return ids;
+  };
+  std::uint64_t at = 0;
+  auto ids = store.Enqueue(std::vector<NewTask>{{TaskType::kTraining}, {TaskType::kTraining}});
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(changed(at), *ids);
+  auto claimed = store.Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(0)});
+  LeaseRef run{ids->at(0), TaskType::kTraining, "w1", 1};
+  ASSERT_TRUE(store.ReportProgress(run, 0.5, "half"));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(0)});
+  auto next = store.CompleteAndClaim(std::vector<Completion>{{run, Completion::Kind::kDone}},
+                                     std::vector<TaskStore::ClaimRequest>{{TaskType::kTraining, 1}},
+                                     "w1", -1);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(changed(at), *ids);          // the finished one, then the one claimed
+  auto rescued = store.RescueExpired();  // the second one's lease (-1) has expired
+  ASSERT_TRUE(rescued);
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  ASSERT_TRUE(store.Cancel(ids->at(1), "stop"));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  ASSERT_TRUE(store.Retry(ids->at(1), 3));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  // Reads and failed writes change nothing.
+  ASSERT_TRUE(store.Get(ids->at(0)));
+  ASSERT_TRUE(store.List(TaskQuery{}, NowMicros()));
+  EXPECT_FALSE(store.Retry(ids->at(0), 3));  // D cannot be retried
+  EXPECT_TRUE(changed(at).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backend, StoreTest,
