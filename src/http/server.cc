@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -550,8 +551,26 @@ Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics
 
 Server::~Server() { Stop(); }
 
+namespace {
+
+// Each connection (an event stream stays open for hours) takes a file descriptor; distributions
+// often start processes with a soft limit of 1,024. Raise it to the hard limit (capped).
+void RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = std::min<rlim_t>(lim.rlim_max, 65'536);
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    spdlog::warn("http: cannot raise the open-file limit to {}", static_cast<unsigned long>(want));
+  }
+}
+
+}  // namespace
+
 Status Server::Start() {
   Impl& impl = *impl_;
+  RaiseOpenFileLimit();
   if (impl.started) return Fail(Error::FailedPrecondition("HTTP server already started"));
   const std::string where = impl.options.host + ":" + std::to_string(impl.options.port);
   beast::error_code ec;
