@@ -158,8 +158,9 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
         }
       };
     }
-    p->listener = std::make_unique<tasks::PgListener>(
-        tasks::PgListener::Options{.url = c.EffectiveDatabaseUrl()}, std::move(callbacks));
+    tasks::PgListener::Options lo{.url = c.EffectiveDatabaseUrl()};
+    if (!engine) lo.application_name = "vectorize-event-listener";
+    p->listener = std::make_unique<tasks::PgListener>(lo, std::move(callbacks));
   }
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);

@@ -6,8 +6,10 @@
 //
 // Writes are queued on the connection's strand and sent asynchronously: no thread is held per
 // client. The bytes queued but not yet accepted by the client's socket are bounded: a write that
-// would exceed the bound closes the connection instead (a slow or stalled client is dropped, it
-// never blocks the writer or other clients).
+// takes them past the limit while the socket has accepted nothing for a second, or past four
+// times the limit in any case, closes the connection instead (a slow or stalled client is
+// dropped; it never blocks the writer or other clients, and a burst alone does not drop a
+// client that keeps up).
 // Thread safety: StreamSink methods may be called from any thread.
 
 #include <cstddef>

@@ -51,6 +51,16 @@ constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr std::string_view kUnmatchedRoute = "<unmatched>";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A stream whose unsent bytes exceed its limit is dropped once its socket has taken nothing for
+// this long, and at once beyond kStreamHardLimitFactor × the limit.
+constexpr std::int64_t kStreamStallMicros = 1'000'000;
+constexpr std::size_t kStreamHardLimitFactor = 4;
+
+std::int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // Metrics labels must stay bounded: arbitrary client methods collapse into "OTHER".
 std::string MetricMethod(std::string_view method) {
@@ -417,8 +427,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     std::vector<asio::const_buffer> buffers;
     for (const auto& b : stream_inflight_) buffers.push_back(asio::buffer(b));
+    stream_write_started_ = SteadyMicros();
     asio::async_write(stream_.socket(), buffers,
                       [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                        self->stream_write_started_ = 0;
                         self->stream_pending_ -= n;
                         self->stream_inflight_.clear();
                         self->stream_writing_ = false;
@@ -464,6 +476,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   bool stream_writing_ = false;
   std::size_t stream_limit_ = kDefaultStreamBufferLimit;
   std::atomic<std::size_t> stream_pending_{0};
+  std::atomic<std::int64_t> stream_write_started_{0};  // steady µs; 0 = no write in flight
   std::atomic<bool> stream_open_{false};
   std::array<char, 256> stream_read_buf_{};
 };
@@ -496,7 +509,12 @@ std::shared_ptr<StreamSink> Server::Impl::Session::MakeStreamSink(std::weak_ptr<
 bool Server::Impl::Session::StreamWrite(std::string bytes) {
   if (!stream_open_.load()) return false;
   const std::size_t n = bytes.size();
-  if (stream_pending_.fetch_add(n) + n > stream_limit_) {
+  // Over the limit while the client has accepted nothing for a while, or far over it: too slow.
+  // (A burst written faster than the I/O thread drains it is not a slow client by itself.)
+  const std::size_t pending = stream_pending_.fetch_add(n) + n;
+  const std::int64_t started = stream_write_started_.load();
+  const bool stalled = started != 0 && SteadyMicros() - started > kStreamStallMicros;
+  if (pending > kStreamHardLimitFactor * stream_limit_ || (pending > stream_limit_ && stalled)) {
     if (stream_open_.exchange(false)) {
       spdlog::warn("http: event stream to {} dropped: client too slow ({} bytes unsent)", remote_,
                    stream_pending_.load());

@@ -44,7 +44,7 @@ bool PgListener::SleepFor(std::chrono::milliseconds d) {
 std::unique_ptr<Connection> PgListener::Connect() {
   Connection::Options co;
   co.url = options_.url;
-  co.application_name = "vectorize-listener";
+  co.application_name = options_.application_name;
   auto conn = Connection::Open(co);
   if (!conn) {
     // Once per outage at warn level; the retries every few seconds after it at debug.

@@ -34,6 +34,9 @@ class PgListener {
  public:
   struct Options {
     std::string url;  // the store's database URL
+    // Shown in pg_stat_activity: "vectorize-listener" for a process that runs workers,
+    // "vectorize-event-listener" for an API-only node that only follows task events.
+    std::string application_name = "vectorize-listener";
     std::chrono::milliseconds poll_timeout{100};
     std::chrono::milliseconds backoff_min{100};
     std::chrono::milliseconds backoff_max{5'000};
