@@ -16,7 +16,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libutf8proc-dev
   # uploads: zips and tarballs (libarchive), HTTP clients of the Hub and GitHub (libcurl),
   # spreadsheets (expat for XLSX's XML, FreeXL for XLS), compression for Parquet pages
-  libarchive-dev libcurl4-openssl-dev libexpat1-dev libfreexl-dev zlib1g-dev libzstd-dev libsnappy-dev
+  libarchive-dev libcurl4-openssl-dev libssl-dev libexpat1-dev libfreexl-dev zlib1g-dev libzstd-dev libsnappy-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev sqlite3 wrk curl python3
   # the independent Python reference of the embedding model (golden vectors, benchmark ratio);

@@ -5,14 +5,27 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "datasets/dataset_service.h"
+#include "datasets/dataset_store.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
+#include "http/routes/datasets_routes.h"
+#include "http/routes/models_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_events_routes.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
 #include "http/server.h"
+#include "models/model_registry.h"
+#include "models/model_service.h"
+#include "models/upload_job.h"
+#include "remote/github_client.h"
+#include "remote/http_client.h"
+#include "remote/hub_client.h"
+#include "storage/database.h"
 #include "storage/migrations.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/migrations.h"
@@ -102,6 +115,17 @@ struct App::Parts {
   std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
   std::unique_ptr<http::TaskEventStream> task_events;
+  // Registries beside the task tables (datasets, models…), over the same database.
+  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<datasets::DatasetStore> dataset_store;
+  std::unique_ptr<datasets::DatasetService> dataset_service;
+  std::unique_ptr<datasets::HubImporter> hub_importer;
+  // Models and uploads (SPEC §3.2).
+  std::unique_ptr<remote::HttpClient> remote_http;
+  std::unique_ptr<remote::HubClient> hub;
+  std::unique_ptr<remote::GitHubClient> github;
+  std::unique_ptr<models::ModelRegistry> model_registry;
+  std::unique_ptr<models::ModelService> model_service;
   http::HttpMetrics http_metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -164,6 +188,55 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   }
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
+
+  // Datasets (SPEC §3.1). The task store has applied the migrations by now.
+  auto database = storage::Database::Open(c.EffectiveDatabaseUrl(), 4);
+  if (!database) return Fail(database.error());
+  p->database = std::move(*database);
+  p->dataset_store = std::make_unique<datasets::DatasetStore>(*p->database);
+  {
+    datasets::DatasetServiceOptions o;
+    o.data_dir = c.data_dir;
+    o.limits.max_file_bytes = c.max_upload_bytes;
+    p->dataset_service =
+        std::make_unique<datasets::DatasetService>(*p->dataset_store, *p->store, std::move(o));
+    if (auto s = p->dataset_service->Init(); !s) return Fail(s.error());
+  }
+  // Models and uploads: the registry on the same database, the Hub and GitHub clients, the
+  // model_upload job (unless the caller brought its own, as the testkit does).
+  p->remote_http = std::make_unique<remote::HttpClient>();
+  p->hub = std::make_unique<remote::HubClient>(*p->remote_http, c.hf_endpoint, c.hf_token);
+  p->github =
+      std::make_unique<remote::GitHubClient>(*p->remote_http, c.github_api_url, c.github_token);
+  p->model_registry = std::make_unique<models::ModelRegistry>(*p->database);
+  models::ModelServiceOptions mo;
+  mo.data_dir = c.data_dir;
+  mo.max_model_bytes = std::max<std::uint64_t>(c.max_upload_bytes, 8ull << 30);
+  p->model_service = std::make_unique<models::ModelService>(
+      *p->model_registry, *p->database, *p->store, p->engine.get(), *p->hub, *p->github, mo);
+  if (p->engine) {
+    bool custom = false;
+    for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kModelUpload;
+    if (!custom)
+      p->engine->Register(tasks::TaskType::kModelUpload,
+                          std::make_shared<models::ModelUploadJob>(*p->model_service));
+    p->model_service->SweepWorkDirs();
+  }
+  // Hub dataset imports: the dataset_upload job (unless the caller brought its own).
+  p->hub_importer = std::make_unique<datasets::HubImporter>(
+      *p->dataset_service, *p->store, p->engine.get(), *p->hub, *p->remote_http,
+      datasets::HubImportOptions{.datasets_server = c.hf_datasets_server.empty()
+                                                        ? config::kDefaultDatasetsServer
+                                                        : c.hf_datasets_server,
+                                 .token = c.hf_token});
+  if (p->engine) {
+    bool custom = false;
+    for (auto& [type, job] : p->options.jobs) custom |= type == tasks::TaskType::kDatasetUpload;
+    if (!custom) {
+      p->engine->Register(tasks::TaskType::kDatasetUpload,
+                          std::make_shared<datasets::HubImportJob>(*p->hub_importer));
+    }
+  }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
@@ -174,6 +247,13 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     p->task_events = std::make_unique<http::TaskEventStream>(*p->event_log, *p->store, eo);
     http::AddTaskEventRoutes(p->router, *p->task_events);
     p->router.AllowApiKeyOutsideHeaders({"/tasks/events"});
+    http::AddDatasetRoutes(p->router, *p->dataset_service, p->hub_importer.get());
+    http::AddModelRoutes(p->router, *p->model_service);
+    {
+      const auto upload_tmp = std::filesystem::path(c.data_dir) / "tmp" / "uploads";
+      std::filesystem::create_directories(upload_tmp, ec);
+      http::AddUploadRoutes(p->router, *p->model_service, upload_tmp.string());
+    }
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -184,6 +264,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     so.threads = c.http_threads;
     so.max_body_bytes = c.max_request_bytes;
     so.api_prefix = c.api_prefix;
+    so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp" / "uploads").string();
+    so.max_upload_bytes = c.max_upload_bytes;
     p->server = std::make_unique<http::Server>(so, p->router, p->http_metrics);
   }
   return std::unique_ptr<App>(new App(std::move(p)));

@@ -351,7 +351,13 @@ std::string SettingsHelp() {
     }
     std::string value = internal::FormatValue(s.field(shown), /*quoted=*/false);
     if (value.empty()) value = "(empty)";
-    out += "  " + PadRight(s.key, key_width) + PadRight(s.env, env_width) + value + "\n";
+    std::string line = "  " + PadRight(s.key, key_width) + PadRight(s.env, env_width);
+    // A default too long for the column goes on a line of its own (the help stays in 100).
+    if (line.size() + value.size() > 100) {
+      line.erase(line.find_last_not_of(' ') + 1);
+      line += "\n      ";
+    }
+    out += line + value + "\n";
     std::string help(s.help);
     if (!s.flag.empty()) help += " Flag: " + std::string(s.flag) + ".";
     AppendWrapped(out, help, 6);

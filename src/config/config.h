@@ -25,6 +25,8 @@ struct WorkerConcurrency {
   int synthesis = 2;
 };
 
+inline constexpr const char* kDefaultDatasetsServer = "https://datasets-server.huggingface.co";
+
 struct Config {
   // --- server
   std::string host = "127.0.0.1";      // VECTORIZE_HOST
@@ -60,6 +62,9 @@ struct Config {
   std::string hf_token;                                   // HF_TOKEN (secret)
   std::string github_api_url = "https://api.github.com";  // GITHUB_API_URL
   std::string github_token;                               // GITHUB_TOKEN (secret)
+  // VECTORIZE_HF_DATASETS_SERVER: the Hub's dataset-viewer API (/splits, /rows), through which
+  // Hub imports read Parquet-only datasets (docs/datasets.md). Empty = kDefaultDatasetsServer.
+  std::string hf_datasets_server;
 
   // --- logs
   std::string log_level = "info";   // VECTORIZE_LOG_LEVEL: trace|debug|info|warn|error|off

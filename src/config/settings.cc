@@ -242,6 +242,14 @@ constexpr std::array kSettings = {
             .help = "GitHub token, for private repositories and higher rate limits. Secret.",
             .field = [](Config& c) -> FieldRef { return &c.github_token; },
             .secret = true},
+    Setting{.key = "hf_datasets_server",
+            .env = "VECTORIZE_HF_DATASETS_SERVER",
+            .section = "remote services",
+            .help = "Hugging Face dataset-viewer API (/splits, /rows): how Hub imports read "
+                    "datasets published only as Parquet. Empty = "
+                    "https://datasets-server.huggingface.co.",
+            .field = [](Config& c) -> FieldRef { return &c.hf_datasets_server; },
+            .check = CheckHttpUrl},
     // --- logs
     Setting{.key = "log_level",
             .env = "VECTORIZE_LOG_LEVEL",

@@ -2,6 +2,7 @@
 // What a route handler sees of an HTTP request: no Beast types. Value type; not shared between
 // threads.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,12 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> path_params;
   // Header names lower-cased.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;  // empty when the body was spooled to body_file
+  // Upload routes (Router::AddUpload): the body was streamed to this temp file (under the
+  // server's upload_dir) instead of `body`; empty otherwise. The server unlinks it when the
+  // handler returns, so a handler that keeps the content must rename (or copy) it away.
+  std::string body_file;
+  std::uint64_t body_file_size = 0;
   std::string remote_address;
 
   // First value of a header (name in any case), nullopt when absent.

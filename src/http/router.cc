@@ -83,6 +83,11 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
       Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+void Router::AddUpload(std::string method, std::string pattern, Handler handler) {
+  Add(std::move(method), std::move(pattern), std::move(handler));
+  routes_.back().upload = true;
+}
+
 void Router::RequireApiKeys(std::vector<std::string> keys, std::vector<std::string> open_paths) {
   api_keys_ = std::move(keys);
   open_paths_ = std::move(open_paths);
@@ -152,6 +157,29 @@ std::optional<std::string> CookieKey(const Request& request) {
 }
 
 }  // namespace
+
+const Router::Route* Router::Find(std::string_view method,
+                                  const std::vector<std::string_view>& path) const {
+  const Route* best = nullptr;
+  for (const Route& route : routes_) {
+    if (route.method != method || !Matches(route.segments, path)) continue;
+    if (best == nullptr || MoreSpecific(route.segments, best->segments)) best = &route;
+  }
+  return best;
+}
+
+bool Router::Authorized(const Request& request) const {
+  if (api_keys_.empty()) return true;
+  const auto key = PresentedKey(request);
+  bool ok = false;
+  for (const auto& k : api_keys_) ok |= key && ConstantTimeEquals(*key, k);
+  return ok;
+}
+
+bool Router::WantsBodyFile(const Request& head) const {
+  const Route* route = Find(head.method, Split(head.path));
+  return route != nullptr && route->upload && Authorized(head);
+}
 
 Response Router::Dispatch(Request& request) const {
   request.route.clear();

@@ -30,6 +30,14 @@ class Router {
   // Throws std::invalid_argument for a malformed pattern (no leading '/', empty segment, stray
   // brace) or a duplicate (same method, same shape) — programming errors caught at start-up.
   void Add(std::string method, std::string pattern, Handler handler);
+  // Like Add, for routes that take large bodies: the server streams their body to a temp file
+  // (Request::body_file, limit ServerOptions::max_upload_bytes) instead of memory.
+  void AddUpload(std::string method, std::string pattern, Handler handler);
+
+  // Whether the server should spool this request's body to a file: its method and path (headers
+  // known, body not read) match an upload route and it passes the API-key check (so
+  // unauthenticated clients cannot make the server write large files).
+  [[nodiscard]] bool WantsBodyFile(const Request& head) const;
 
   // Fills request.route and request.path_params (route stays empty on 404/405), runs the handler.
   // Exceptions escaping a handler are caught here and answered 500 (logged).
@@ -57,7 +65,11 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    bool upload = false;
   };
+  [[nodiscard]] bool Authorized(const Request& request) const;
+  [[nodiscard]] const Route* Find(std::string_view method,
+                                  const std::vector<std::string_view>& path) const;
   std::vector<Route> routes_;
   std::vector<std::string> api_keys_;
   std::vector<std::string> open_paths_;

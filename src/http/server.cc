@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "http/spool_body.h"
 
 namespace vectorize::http {
 namespace {
@@ -198,7 +201,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(server_.options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(server_.options.max_body_bytes);
+    // The limit is set once the route is known (PrepareBody, before any body byte is parsed).
+    parser_->body_limit(boost::none);
+    body_limit_ = server_.options.max_body_bytes;
     exchange_ = Exchange{};
     state_ = State::kReading;
     stream_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
@@ -210,6 +215,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     exchange_.started = Clock::now();
     if (parser_->is_done()) return Handle();
+    if (!PrepareBody()) return;
     const auto& header = parser_->get();
     if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
       state_ = State::kWriting;
@@ -246,10 +252,18 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     exchange_.route = kUnmatchedRoute;
     // The request was not read to its end, so these answers close the connection.
     if (ec == bhttp::error::body_limit) {
-      return Send(ErrorJson(413, "PAYLOAD_TOO_LARGE",
-                            "request body exceeds " +
-                                std::to_string(server_.options.max_body_bytes) + " bytes"),
-                  /*keep_alive=*/false, /*head=*/false);
+      parser_->get().body().Remove();
+      return Send(TooLarge(), /*keep_alive=*/false, /*head=*/false);
+    }
+    if (parser_ && parser_->get().body().spooled()) {
+      // Nothing half-written stays behind, whatever ended the upload (dropped, timed out,
+      // disk full).
+      parser_->get().body().Remove();
+      if (ec.category() == boost::system::generic_category()) {
+        spdlog::error("http: cannot spool upload: {}", ec.message());
+        return Send(ErrorResponse(Error::Internal("cannot store the upload: " + ec.message())),
+                    false, false);
+      }
     }
     if (ec == bhttp::error::header_limit) {
       return Send(ErrorJson(431, "BAD_REQUEST", "request headers too large"), false, false);
@@ -290,7 +304,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : message) {
       request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
     }
-    request.body = std::move(message.body());
+    request.body = std::move(message.body().text);
+    message.body().CloseFile();
+    request.body_file = message.body().path();
+    request.body_file_size = message.body().size();
     request.remote_address = remote_ip_;
 
     Response response;
@@ -301,9 +318,63 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     } catch (...) {
       response = ErrorResponse(Error::Internal("unknown exception in Router::Dispatch"));
     }
+    message.body().Remove();
     if (!request.route.empty()) exchange_.route = request.route;
     if (response.stream && !head && response.status == 200) return StartStream(std::move(response));
     Send(std::move(response), keep_alive, head);
+  }
+
+  // --- request bodies: memory or a spooled temp file (upload routes)
+
+  Response TooLarge() const {
+    return ErrorJson(413, "PAYLOAD_TOO_LARGE",
+                     "request body exceeds " + std::to_string(body_limit_) + " bytes");
+  }
+
+  // Once the header is read and a body follows: picks memory or a temp file by route, sets the
+  // body limit, and answers 413 at once when Content-Length is over it. False when answered.
+  bool PrepareBody() {
+    auto& message = parser_->get();
+    bool upload = false;
+    if (!server_.options.upload_dir.empty()) {
+      if (const auto url = boost::urls::parse_origin_form(message.target())) {
+        Request head;
+        head.method = std::string(message.method_string());
+        head.path = url->encoded_path().decode();
+        if (head.path.empty()) head.path = "/";
+        StripPrefix(head.path, server_.options.api_prefix);
+        for (const auto& field : message) {
+          head.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+        }
+        upload = server_.router.WantsBodyFile(head);
+      }
+    }
+    body_limit_ = upload ? server_.options.max_upload_bytes : server_.options.max_body_bytes;
+    const auto length = parser_->content_length();
+    if (length && *length > body_limit_) {
+      exchange_.method = std::string(message.method_string());
+      exchange_.target = std::string(message.target());
+      exchange_.route = kUnmatchedRoute;
+      Send(TooLarge(), /*keep_alive=*/false, /*head=*/false);
+      return false;
+    }
+    parser_->body_limit(body_limit_);
+    if (upload) {
+      // Beast reads into the free capacity of the buffer (at least 512 bytes): without room,
+      // a large body arrives in a great many small reads, each a strand hop and a syscall.
+      buffer_.reserve(buffer_.size() + (1 << 20));
+      if (auto ec = message.body().SpoolTo(server_.options.upload_dir)) {
+        spdlog::error("http: cannot create a temp file in {}: {}", server_.options.upload_dir,
+                      ec.message());
+        exchange_.method = std::string(message.method_string());
+        exchange_.target = std::string(message.target());
+        exchange_.route = kUnmatchedRoute;
+        Send(ErrorResponse(Error::Internal("cannot store the upload: " + ec.message())), false,
+             false);
+        return false;
+      }
+    }
+    return true;
   }
 
   void Send(Response response, bool keep_alive, bool head) {
@@ -460,7 +531,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   Impl& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<SpoolBody>> parser_;
+  std::uint64_t body_limit_ = 0;  // of the request being read
   bhttp::response<bhttp::string_body> response_;
   Exchange exchange_;
   State state_ = State::kIdle;
@@ -615,6 +687,16 @@ Status Server::Start() {
     return fail("listen on");
   }
   impl.port = impl.acceptor.local_endpoint(ec).port();
+  if (!impl.options.upload_dir.empty()) {
+    std::error_code dir_ec;
+    std::filesystem::create_directories(impl.options.upload_dir, dir_ec);
+    if (dir_ec) {
+      beast::error_code ignored;
+      impl.acceptor.close(ignored);
+      return Fail(Error::Unavailable("cannot create upload directory " + impl.options.upload_dir +
+                                     ": " + dir_ec.message()));
+    }
+  }
   impl.started = true;
   impl.work.emplace(impl.ioc.get_executor());
   impl.DoAccept();

@@ -21,6 +21,12 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 << 10;  // request line + headers; larger is answered 431
   std::string api_prefix = "/v1/api";       // also served with this prefix stripped
   int idle_timeout_seconds = 60;
+  // Upload routes (Router::AddUpload) spool their body to temp files in this directory (created
+  // at Start; empty = no spooling, upload routes read into memory like any other). Bodies over
+  // max_upload_bytes are answered 413 — at once when Content-Length says so, else as soon as the
+  // stream passes the limit.
+  std::string upload_dir;
+  std::uint64_t max_upload_bytes = 512ull << 20;
   bool access_log = true;
 };
 

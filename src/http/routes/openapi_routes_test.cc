@@ -14,7 +14,10 @@
 #include <string>
 #include <utility>
 
+#include "datasets/dataset_service.h"
+#include "datasets/hub_import.h"
 #include "http/http_metrics.h"
+#include "http/routes/datasets_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_events_routes.h"
 #include "http/routes/task_json.h"
@@ -67,10 +70,25 @@ class ProductRouter {
     event_log_ = std::make_unique<tasks::TaskEventLog>(16, 0);
     events_ = std::make_unique<TaskEventStream>(*event_log_, *store_, TaskEventStream::Options{});
     AddTaskEventRoutes(router_, *events_);
+    auto db = storage::Database::Open("sqlite://" + (dir_ / "vectorize.db").string(), 1);
+    if (!db) throw std::runtime_error(db.error().message);
+    database_ = std::move(*db);
+    dataset_store_ = std::make_unique<datasets::DatasetStore>(*database_);
+    dataset_service_ = std::make_unique<datasets::DatasetService>(
+        *dataset_store_, *store_, datasets::DatasetServiceOptions{dir_, {}});
+    remote_http_ = std::make_unique<remote::HttpClient>();
+    hub_ = std::make_unique<remote::HubClient>(*remote_http_, "http://127.0.0.1:9", "");
+    hub_importer_ = std::make_unique<datasets::HubImporter>(
+        *dataset_service_, *store_, nullptr, *hub_, *remote_http_, datasets::HubImportOptions{});
+    AddDatasetRoutes(router_, *dataset_service_, hub_importer_.get());
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
     events_.reset();
+    hub_importer_.reset();
+    dataset_service_.reset();
+    dataset_store_.reset();
+    database_.reset();
     service_.reset();
     store_.reset();
     std::error_code ec;
@@ -85,6 +103,12 @@ class ProductRouter {
   std::unique_ptr<tasks::TaskService> service_;
   std::unique_ptr<tasks::TaskEventLog> event_log_;
   std::unique_ptr<TaskEventStream> events_;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<datasets::DatasetStore> dataset_store_;
+  std::unique_ptr<datasets::DatasetService> dataset_service_;
+  std::unique_ptr<remote::HttpClient> remote_http_;
+  std::unique_ptr<remote::HubClient> hub_;
+  std::unique_ptr<datasets::HubImporter> hub_importer_;
   HttpMetrics metrics_;
   Router router_;
 };

@@ -301,6 +301,9 @@ Result<std::unique_ptr<PostgresTaskStore>> PostgresTaskStore::Open(Options optio
   po.connection.connect_timeout_s = options.connect_timeout_s;
   po.size = std::max(1, options.pool_size);
   po.acquire_timeout = std::chrono::milliseconds(options.acquire_timeout_ms);
+  storage::postgres::Pool::Options page_po = po;
+  page_po.size = std::min(po.size, 4);
+  page_po.connection.session_sql += "; SET plan_cache_mode = force_generic_plan";
   auto pool = std::make_unique<storage::postgres::Pool>(std::move(po));
   {
     auto conn = pool->Acquire();
@@ -318,7 +321,8 @@ Result<std::unique_ptr<PostgresTaskStore>> PostgresTaskStore::Open(Options optio
       }
     }
   }
-  return std::unique_ptr<PostgresTaskStore>(new PostgresTaskStore(std::move(pool)));
+  return std::unique_ptr<PostgresTaskStore>(new PostgresTaskStore(
+      std::move(pool), std::make_unique<storage::postgres::Pool>(std::move(page_po))));
 }
 
 template <typename Fn>
@@ -411,9 +415,10 @@ Status PostgresTaskStore::BulkInsert(std::span<const TaskDetail> tasks) {
 
 Result<std::vector<TaskRecord>> PostgresTaskStore::List(const TaskQuery& query, Micros now) {
   const storage::SqlStatement st = BuildListStatement(query, now, storage::Dialect::kPostgres);
-  return pool_->Run([&](Connection& conn) -> Result<std::vector<TaskRecord>> {
+  const bool page = query.limit.has_value();
+  return (page ? page_pool_ : pool_)->Run([&](Connection& conn) -> Result<std::vector<TaskRecord>> {
     // The tag parameter is NULL (and unreferenced) when not filtering by tag: typed as text.
-    auto rows = conn.Query(st.sql, st.params, /*prepare=*/false, /*null_as_text=*/true);
+    auto rows = conn.Query(st.sql, st.params, /*prepare=*/page, /*null_as_text=*/true);
     if (!rows) return Fail(rows.error());
     std::vector<TaskRecord> out;
     out.reserve(static_cast<size_t>(rows->size()));

@@ -71,8 +71,9 @@ class PostgresTaskStore final : public TaskStore {
   storage::postgres::Pool& pool() { return *pool_; }
 
  private:
-  explicit PostgresTaskStore(std::unique_ptr<storage::postgres::Pool> pool)
-      : pool_(std::move(pool)) {}
+  PostgresTaskStore(std::unique_ptr<storage::postgres::Pool> pool,
+                    std::unique_ptr<storage::postgres::Pool> page_pool)
+      : pool_(std::move(pool)), page_pool_(std::move(page_pool)) {}
 
   // Runs fn(conn) inside BEGIN … COMMIT on a pooled connection, rolling back on error; retried
   // as described above.
@@ -80,6 +81,12 @@ class PostgresTaskStore final : public TaskStore {
   auto WriteTxn(Fn&& fn) -> decltype(fn(std::declval<storage::postgres::Connection&>()));
 
   std::unique_ptr<storage::postgres::Pool> pool_;
+  // Paginated /tasks pages (a LIMIT, so every arm is capped): prepared once per query shape and
+  // run with a generic plan. Planning the ~20 arms for each request cost 1–5 ms; the generic plan
+  // is as good (the arms are ordered index scans whatever the values), 0.02 ms to reuse.
+  // Unpaginated lists stay on pool_ with custom plans: there a generic plan cannot see how
+  // little of the index the window holds (104 ms instead of 20 at 1M).
+  std::unique_ptr<storage::postgres::Pool> page_pool_;
 };
 
 }  // namespace vectorize::tasks
