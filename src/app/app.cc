@@ -21,6 +21,7 @@
 #include "http/server.h"
 #include "models/model_registry.h"
 #include "models/model_service.h"
+#include "models/subprocess_check.h"
 #include "models/upload_job.h"
 #include "remote/github_client.h"
 #include "remote/http_client.h"
@@ -212,6 +213,20 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   models::ModelServiceOptions mo;
   mo.data_dir = c.data_dir;
   mo.max_model_bytes = std::max<std::uint64_t>(c.max_upload_bytes, 8ull << 30);
+  // A model is registered only after it loads (SPEC §3.2): a real forward pass on libtorch, in
+  // a child process (vectorize-model-check beside this binary) so the server never loads torch
+  // for an upload.
+  {
+    std::error_code self_ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", self_ec);
+    const auto checker = self.parent_path() / "vectorize-model-check";
+    if (!self_ec && std::filesystem::exists(checker, self_ec)) {
+      mo.load_check = models::SubprocessLoadCheck(checker.string());
+    } else {
+      spdlog::warn("{} not found: uploaded models are checked without loading them",
+                   checker.string());
+    }
+  }
   p->model_service = std::make_unique<models::ModelService>(
       *p->model_registry, *p->database, *p->store, p->engine.get(), *p->hub, *p->github, mo);
   if (p->engine) {

@@ -1,5 +1,8 @@
 #include "app/cli.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -48,6 +51,12 @@ int Report(const Error& e) {
   return e.code == ErrorCode::kInvalidArgument || e.code == ErrorCode::kNotFound ? 2 : 1;
 }
 
+// Threads that libraries start before main (OpenBLAS's pool, loaded with libtorch) do not have
+// the stop signals blocked; one of them may receive SIGTERM. This handler, run there, hands the
+// signal on to the main thread, which waits for it with sigwait.
+pthread_t g_main_thread;
+void ForwardStopSignal(int sig) { pthread_kill(g_main_thread, sig); }
+
 // Runs the app until SIGINT or SIGTERM, then stops it gracefully.
 int RunApp(const config::Config& config, AppOptions options) {
   auto app = App::Create(config, std::move(options));
@@ -57,6 +66,12 @@ int RunApp(const config::Config& config, AppOptions options) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  g_main_thread = pthread_self();
+  struct sigaction forward {};
+  forward.sa_handler = ForwardStopSignal;
+  sigemptyset(&forward.sa_mask);
+  sigaction(SIGINT, &forward, nullptr);
+  sigaction(SIGTERM, &forward, nullptr);
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

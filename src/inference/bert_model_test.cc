@@ -56,5 +56,35 @@ TEST(BertModelTest, TrainsWithAutogradAndMatchesTheInferencePath) {
   EXPECT_LT((fast - pooled.detach()).abs().max().item<float>(), 1e-6);
 }
 
+// Saved weights load back bit for bit, through the same checks an upload passes.
+TEST(BertModelTest, SavedWeightsRoundTrip) {
+  const fs::path src = fs::path(VZ_TEST_MODELS) / "bin_prefixed";
+  const fs::path dir = fs::temp_directory_path() / ("vz_save_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(src, dir, fs::copy_options::recursive);
+  fs::remove(dir / "pytorch_model.bin");
+  auto info = modelfiles::InspectModelDir(src);
+  ASSERT_TRUE(info.has_value());
+  BertModel model(info->config);
+  ASSERT_TRUE(LoadBertWeights(*model, *info).has_value());
+  auto saved = SaveBertWeights(*model, dir / "model.safetensors");
+  ASSERT_TRUE(saved.has_value()) << saved.error().message;
+  EXPECT_FALSE(fs::exists(dir / "model.safetensors.tmp"));
+
+  auto reread = modelfiles::InspectModelDir(dir);
+  ASSERT_TRUE(reread.has_value()) << reread.error().message;
+  EXPECT_EQ(reread->tensor_prefix, "");
+  std::uint64_t data_start = UINT64_MAX;  // the first tensor's offset: right after the header
+  for (const auto& [name, t] : reread->tensors) data_start = std::min(data_start, t.offset);
+  EXPECT_EQ(data_start % 8, 0u);
+  BertModel copy(reread->config);
+  ASSERT_TRUE(LoadBertWeights(*copy, *reread).has_value());
+  const auto& a = model->named_parameters();
+  for (const auto& p : copy->named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), a[p.key()])) << p.key();
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vectorize::inference

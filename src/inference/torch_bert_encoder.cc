@@ -1,7 +1,12 @@
 // TorchBertEncoder: the Encoder contract (encoder.h) on libtorch.
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
 
 #include "inference/bert_model.h"
 #include "inference/encoder.h"
@@ -23,9 +28,9 @@ class TorchBertEncoder final : public Encoder {
 
   Result<std::vector<std::vector<float>>> Embed(
       const std::vector<std::vector<std::int32_t>>& batch) override {
-    std::vector<std::vector<float>> out;
+    std::vector<std::vector<float>> out(batch.size());
     if (batch.empty()) return out;
-    int64_t longest = 0;
+    std::vector<int64_t> lengths(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].empty()) {
         return Fail(Error::InvalidArgument(fmt::format("input {} has no tokens", i)));
@@ -37,35 +42,11 @@ class TorchBertEncoder final : public Encoder {
                           j, batch[i][j], vocab_size_ - 1)));
         }
       }
-      longest = std::max<int64_t>(longest, Truncated(batch[i].size()));
+      lengths[i] = std::min<int64_t>(static_cast<int64_t>(batch[i].size()), max_seq_length_);
     }
-    const auto rows = static_cast<int64_t>(batch.size());
     try {
       c10::InferenceMode inference;
-      auto ids = torch::zeros({rows, longest}, torch::kInt64);
-      auto mask = torch::zeros({rows, longest}, torch::kFloat32);
-      auto ids_a = ids.accessor<int64_t, 2>();
-      auto mask_a = mask.accessor<float, 2>();
-      for (int64_t r = 0; r < rows; ++r) {
-        const auto& seq = batch[r];
-        const int64_t n = Truncated(seq.size());
-        for (int64_t j = 0; j < n; ++j) {
-          // Truncation keeps the first n - 1 ids and the final [SEP].
-          ids_a[r][j] = (j == n - 1) ? seq.back() : seq[j];
-          mask_a[r][j] = 1.0f;
-        }
-      }
-      auto pooled = Pool(model_->forward(ids, mask), mask, pooling_);
-      if (normalize_) {
-        pooled = torch::nn::functional::normalize(
-            pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
-      }
-      pooled = pooled.contiguous();
-      const float* data = pooled.data_ptr<float>();
-      out.reserve(batch.size());
-      for (int64_t r = 0; r < rows; ++r) {
-        out.emplace_back(data + r * dimension_, data + (r + 1) * dimension_);
-      }
+      for (const auto& chunk : PlanChunks(lengths)) RunChunk(batch, lengths, chunk, out);
     } catch (const std::exception& e) {
       return Fail(Error::Internal(fmt::format("inference failed: {}", e.what())));
     }
@@ -78,8 +59,67 @@ class TorchBertEncoder final : public Encoder {
   int vocab_size() const override { return vocab_size_; }
 
  private:
-  int64_t Truncated(std::size_t n) const {
-    return std::min<int64_t>(static_cast<int64_t>(n), max_seq_length_);
+  // Splits the batch, sorted by length, into runs padded to their own longest sequence, choosing
+  // the split points (dynamic programming) that minimise padded tokens plus a fixed cost per
+  // forward call. One long input then no longer makes 31 short ones pay for its length.
+  static std::vector<std::vector<std::size_t>> PlanChunks(const std::vector<int64_t>& lengths) {
+    constexpr int64_t kCallCost = 64;  // a forward call's overhead, in token-equivalents
+    std::vector<std::size_t> order(lengths.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+    const std::size_t n = order.size();
+    std::vector<int64_t> best(n + 1, 0);
+    std::vector<std::size_t> cut(n + 1, 0);
+    for (std::size_t j = 1; j <= n; ++j) {
+      best[j] = std::numeric_limits<int64_t>::max();
+      for (std::size_t i = 0; i < j; ++i) {  // rows order[i..j-1], padded to lengths[order[j-1]]
+        const int64_t cost =
+            best[i] + static_cast<int64_t>(j - i) * lengths[order[j - 1]] + kCallCost;
+        if (cost < best[j]) {
+          best[j] = cost;
+          cut[j] = i;
+        }
+      }
+    }
+    std::vector<std::vector<std::size_t>> chunks;
+    for (std::size_t j = n; j > 0; j = cut[j]) {
+      chunks.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(cut[j]),
+                          order.begin() + static_cast<std::ptrdiff_t>(j));
+    }
+    return chunks;
+  }
+
+  // Embeds batch[rows] (padded to the chunk's longest) into out[rows].
+  void RunChunk(const std::vector<std::vector<std::int32_t>>& batch,
+                const std::vector<int64_t>& lengths, const std::vector<std::size_t>& rows,
+                std::vector<std::vector<float>>& out) {
+    int64_t longest = 0;
+    for (auto r : rows) longest = std::max(longest, lengths[r]);
+    const auto n_rows = static_cast<int64_t>(rows.size());
+    auto ids = torch::zeros({n_rows, longest}, torch::kInt64);
+    auto mask = torch::zeros({n_rows, longest}, torch::kFloat32);
+    auto ids_a = ids.accessor<int64_t, 2>();
+    auto mask_a = mask.accessor<float, 2>();
+    for (int64_t k = 0; k < n_rows; ++k) {
+      const auto& seq = batch[rows[k]];
+      const int64_t n = lengths[rows[k]];
+      for (int64_t j = 0; j < n; ++j) {
+        // Truncation keeps the first n - 1 ids and the final [SEP].
+        ids_a[k][j] = (j == n - 1) ? seq.back() : seq[j];
+        mask_a[k][j] = 1.0f;
+      }
+    }
+    auto pooled = Pool(model_->forward(ids, mask), mask, pooling_);
+    if (normalize_) {
+      pooled = torch::nn::functional::normalize(
+          pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+    }
+    pooled = pooled.contiguous();
+    const float* data = pooled.data_ptr<float>();
+    for (int64_t k = 0; k < n_rows; ++k) {
+      out[rows[k]].assign(data + k * dimension_, data + (k + 1) * dimension_);
+    }
   }
 
   BertModel model_;
@@ -90,11 +130,25 @@ class TorchBertEncoder final : public Encoder {
   int vocab_size_;
 };
 
+// libtorch's at::set_num_threads sizes its OpenMP pool, but the GEMMs run in OpenBLAS (pthread
+// build, through libblas.so.3), which keeps its own pool sized to every core. Size both, or the
+// two pools oversubscribe the CPU.
+void SetThreads(int n) {
+  at::set_num_threads(n);
+  // This code runs in a dlopen'ed module whose libraries may be outside the global symbol scope:
+  // look OpenBLAS up by its handle (already loaded through libblas.so.3; RTLD_NOLOAD).
+  using SetFn = void (*)(int);
+  void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  void* sym = ::dlsym(blas != nullptr ? blas : RTLD_DEFAULT, "openblas_set_num_threads");
+  if (sym != nullptr) reinterpret_cast<SetFn>(sym)(n);
+  if (blas != nullptr) ::dlclose(blas);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Encoder>> LoadTorchEncoder(const modelfiles::ModelDirInfo& info,
                                                   const EncoderOptions& options) {
-  if (options.intra_op_threads > 0) at::set_num_threads(options.intra_op_threads);
+  if (options.intra_op_threads > 0) SetThreads(options.intra_op_threads);
   try {
     BertModel model(info.config);
     if (auto s = LoadBertWeights(*model, info); !s) return Fail(s.error());

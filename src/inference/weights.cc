@@ -4,12 +4,12 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 #include <map>
+
+#include "inference/torch_pickle.h"
 
 namespace vectorize::inference {
 namespace {
@@ -124,25 +124,9 @@ Status LoadSafetensors(BertModelImpl& model, const modelfiles::ModelDirInfo& inf
 Status LoadBin(BertModelImpl& model, const modelfiles::ModelDirInfo& info) {
   const fs::path& file = info.weight_files.front();
   const std::string fname = file.filename().string();
-  std::map<std::string, torch::Tensor> state;
-  try {
-    std::ifstream in(file, std::ios::binary);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto value = torch::pickle_load(bytes);
-    if (!value.isGenericDict()) {
-      return Fail(Error::InvalidArgument(fmt::format("{}: not a state dict", fname)));
-    }
-    for (const auto& entry : value.toGenericDict()) {
-      if (entry.key().isString() && entry.value().isTensor()) {
-        state.emplace(entry.key().toStringRef(), entry.value().toTensor());
-      }
-    }
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    return Fail(Error::InvalidArgument(fmt::format(
-        "{}: libtorch cannot read this state dict ({}); convert it to safetensors", fname, what)));
-  }
+  auto read = ReadTorchStateDict(file);
+  if (!read) return Fail(std::move(read.error()));
+  auto& state = *read;
   std::string prefix;
   if (!state.contains("embeddings.word_embeddings.weight") &&
       state.contains("bert.embeddings.word_embeddings.weight")) {
@@ -166,6 +150,51 @@ Status LoadBin(BertModelImpl& model, const modelfiles::ModelDirInfo& info) {
 }
 
 }  // namespace
+
+Status SaveBertWeights(BertModelImpl& model, const fs::path& file) {
+  try {
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    std::string header = "{";
+    std::uint64_t offset = 0;
+    for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+      auto t = item.value().detach().to(torch::kFloat32).contiguous();
+      const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
+      header += fmt::format(R"("{}":{{"dtype":"F32","shape":[{}],"data_offsets":[{},{}]}},)",
+                            item.key(), fmt::join(t.sizes(), ","), offset, offset + bytes);
+      offset += bytes;
+      tensors.emplace_back(item.key(), std::move(t));
+    }
+    header += R"("__metadata__":{"format":"pt"}})";
+    header.append((8 - header.size() % 8) % 8, ' ');  // data starts 8-aligned
+
+    const fs::path tmp = file.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      const std::uint64_t n = header.size();
+      for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
+      out.write(header.data(), static_cast<std::streamsize>(n));
+      for (const auto& [name, t] : tensors) {
+        out.write(static_cast<const char*>(t.data_ptr()),
+                  static_cast<std::streamsize>(t.numel() * sizeof(float)));
+      }
+      out.flush();
+      if (!out) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        return Fail(Error::Internal(fmt::format("cannot write {}", tmp.string())));
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, file, ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      return Fail(Error::Internal(fmt::format("cannot move weights into {}", file.string())));
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return Fail(Error::Internal(fmt::format("saving weights failed: {}", e.what())));
+  }
+}
 
 Status LoadBertWeights(BertModelImpl& model, const modelfiles::ModelDirInfo& info) {
   try {

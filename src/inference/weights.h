@@ -12,10 +12,17 @@ namespace vectorize::inference {
 // Copies every parameter of `model` from the folder's weights, converting F16/BF16/F64 to the
 // parameter's float32. Safetensors files are memory-mapped and read tensor by tensor (one shard
 // mapped at a time), so peak memory is the model plus page cache, never two copies. A .bin is
-// read with torch::pickle_load (torch.save zip format); names may carry the "bert." prefix.
+// read with ReadTorchStateDict (torch_pickle.h); names may carry the "bert." prefix.
 // Tensors the model does not use (pooler, position_ids, heads) are ignored.
 // Errors: kInvalidArgument naming the file and tensor when one is missing, has another shape or
 // cannot be read.
 [[nodiscard]] Status LoadBertWeights(BertModelImpl& model, const modelfiles::ModelDirInfo& info);
+
+// Writes every parameter of `model` as float32 under its Hugging Face name to `file` in
+// safetensors format (8-aligned header, "__metadata__": {"format": "pt"}), through a temporary
+// file renamed into place, so a crash never leaves a half-written file under `file`'s name.
+// Training uses it to produce model folders that sentence-transformers can load.
+// Errors: kInternal when the file cannot be written.
+[[nodiscard]] Status SaveBertWeights(BertModelImpl& model, const std::filesystem::path& file);
 
 }  // namespace vectorize::inference

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 
 namespace vectorize::modelfiles {
 namespace {
@@ -127,6 +128,38 @@ TEST_F(SafetensorsTest, RefusesGapsOverlapsAndBadOffsets) {
     st = ReadSafetensorsHeader(Write(h, 4));
     EXPECT_FALSE(st.has_value()) << h;
   }
+}
+
+// Hostile headers: random byte edits of a valid one are either accepted consistently or refused
+// with kInvalidArgument, never a crash or an out-of-range tensor.
+TEST(SafetensorsFuzz, MutatedHeadersNeverCrash) {
+  const std::string valid =
+      R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+      R"("b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]},"__metadata__":{"k":"v"}})";
+  const std::uint64_t file_size = 8 + valid.size() + 32;
+  ASSERT_TRUE(ParseSafetensorsHeader(valid, file_size, "f.safetensors").has_value());
+  std::mt19937 rng(7);
+  int refused = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string h = valid;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const char alphabet[] = "0123456789-[]{},:\"eE.+ FBI";
+      h[rng() % h.size()] =
+          rng() % 2 ? static_cast<char>(rng() % 256) : alphabet[rng() % (sizeof(alphabet) - 1)];
+    }
+    auto st = ParseSafetensorsHeader(h, 8 + h.size() + 32, "f.safetensors");
+    if (!st) {
+      EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+      ++refused;
+      continue;
+    }
+    for (const auto& t : st->tensors) {
+      EXPECT_LE(t.offset + t.size, st->file_size);
+      EXPECT_EQ(t.size, static_cast<std::uint64_t>(t.numel()) * DTypeSize(t.dtype));
+    }
+  }
+  EXPECT_GT(refused, 1000);
 }
 
 }  // namespace

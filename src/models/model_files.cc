@@ -126,6 +126,54 @@ std::vector<fs::path> FindModelFolders(const fs::path& root) {
   return top;
 }
 
+std::vector<std::string> ModelFoldersFromPaths(const std::vector<std::string>& files) {
+  std::set<std::string> dirs;
+  for (const auto& f : files) {
+    if (f == "config.json") {
+      dirs.insert("");
+    } else if (f.ends_with("/config.json")) {
+      std::string dir = f.substr(0, f.size() - std::string("/config.json").size());
+      const std::string last = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
+      if (!IsModuleConfig(last + "/config.json")) dirs.insert(dir);
+    }
+  }
+  std::vector<std::string> top;
+  for (const auto& d : dirs) {  // sorted: a parent comes before its children
+    bool nested = false;
+    for (const auto& t : top)
+      if (t.empty() || d.starts_with(t + "/")) nested = true;
+    if (!nested) top.push_back(d);
+  }
+  return top;
+}
+
+void PruneToModelFiles(const fs::path& dir) {
+  static const std::set<std::string> kKeep = {".json", ".safetensors", ".bin", ".txt", ".model"};
+  std::error_code ec;
+  std::vector<fs::path> drop;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const auto& p = it->path();
+    const std::string name = p.filename().string();
+    if (name.starts_with(".")) {
+      drop.push_back(p);
+    } else if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      if (!IsModuleConfig(name + "/config.json")) {
+        drop.push_back(p);
+        continue;
+      }
+      for (auto sub = fs::directory_iterator(p, ec); !ec && sub != fs::directory_iterator();
+           sub.increment(ec)) {
+        if (!(sub->is_regular_file(ec) && sub->path().extension() == ".json"))
+          drop.push_back(sub->path());
+      }
+    } else if (!(it->is_regular_file(ec) && kKeep.count(p.extension().string()))) {
+      drop.push_back(p);
+    }
+  }
+  for (const auto& p : drop) fs::remove_all(p, ec);
+}
+
 Result<Model> InstallModel(const fs::path& data_dir, const fs::path& folder, Model model,
                            bool reserved, ModelRegistry& registry, const LoadCheck& load_check) {
   auto info = modelfiles::InspectModelDir(folder);

@@ -44,6 +44,16 @@ std::uint64_t DirectorySize(const std::filesystem::path& dir);
 // module folders (1_Pooling, 2_Normalize…) are not models. Depth ≤ 8.
 std::vector<std::filesystem::path> FindModelFolders(const std::filesystem::path& root);
 
+// The same rule over a list of file paths (a GitHub tree): folders ("" = root) holding a
+// config.json that are not module folders and not inside another such folder, sorted.
+std::vector<std::string> ModelFoldersFromPaths(const std::vector<std::string>& files);
+
+// Removes from a model folder taken out of an archive everything a model does not use: keeps
+// top-level *.json, *.safetensors, *.bin, *.txt (vocab, merges) and *.model files and the
+// sentence-transformers module folders (<digits>_<Name>/*.json); drops READMEs, code, other
+// formats' weights (onnx/, openvino/…), hidden files.
+void PruneToModelFiles(const std::filesystem::path& dir);
+
 // Validates `folder` (InspectModelDir, then load_check if set), moves it to
 // <data_dir>/models/<model.tag> and registers it: Activate when `reserved` (the upload task's
 // reservation, model.task_id set), else Insert. The summary fields of `model` are filled here.

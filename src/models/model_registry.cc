@@ -84,7 +84,8 @@ std::vector<SqlValue> InsertParams(const Model& m) {
 
 const std::string kInsert = fmt::format(
     "INSERT INTO ai_model ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+    "$14, $15, CAST($16 AS BIGINT), CAST($17 AS BIGINT), $18, CAST($19 AS BIGINT), $20, $21, $22, "
+    "$23, $24)",
     kColumns);
 
 Error TagTaken(const std::string& tag, storage::Database& db) {
@@ -129,13 +130,15 @@ Status ModelRegistry::Release(const std::string& tag, const std::string& task_id
 Result<Model> ModelRegistry::Activate(const Model& m) {
   const Micros now = NowMicros();
   auto r = db_.Query(
-      fmt::format("UPDATE ai_model SET state = 'R', name = $3, path = $4, hub_repo = $5, "
-                  "hub_revision = $6, hub_commit = $7, github_owner = $8, github_repo = $9, "
-                  "github_ref = $10, github_path = $11, architecture = $12, dim = $13, "
-                  "max_seq_length = $14, pooling = $15, normalize = $16, size_bytes = $17, "
-                  "created_at = $18, updated_at = $18, version = 0 "
-                  "WHERE tag = $1 AND task_id = $2 AND state = 'I' RETURNING {}",
-                  kColumns),
+      fmt::format(
+          "UPDATE ai_model SET state = 'R', name = $3, path = $4, hub_repo = $5, "
+          "hub_revision = $6, hub_commit = $7, github_owner = $8, github_repo = $9, "
+          "github_ref = $10, github_path = $11, architecture = $12, dim = CAST($13 AS BIGINT), "
+          "max_seq_length = CAST($14 AS BIGINT), pooling = $15, "
+          "normalize = CAST($16 AS BIGINT), size_bytes = $17, "
+          "created_at = $18, updated_at = $18, version = 0 "
+          "WHERE tag = $1 AND task_id = $2 AND state = 'I' RETURNING {}",
+          kColumns),
       {m.tag, Opt(m.task_id), m.name, m.path, Opt(m.hub_repo), Opt(m.hub_revision),
        Opt(m.hub_commit), Opt(m.github_owner), Opt(m.github_repo), Opt(m.github_ref),
        Opt(m.github_path), Opt(m.architecture), OptI(m.dim), OptI(m.max_seq_length), Opt(m.pooling),

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <set>
 
 #include "common/uuid.h"
@@ -184,6 +185,40 @@ Result<tasks::TaskDetail> ModelService::StartGitHubUpload(const GitHubUploadRequ
   if (!repo) return Fail(repo.error());
   auto sha = github_.ResolveRef(req.owner, req.repo, req.ref);
   if (!sha) return Fail(sha.error());
+  // Find the model folder now, from the commit's file list, so that a request that must name
+  // one (or names a wrong one) is answered at once instead of by a failed task.
+  auto tree = github_.ListTree(req.owner, req.repo, *sha);
+  if (!tree) return Fail(tree.error());
+  if (!tree->truncated) {
+    auto folders = ModelFoldersFromPaths(tree->files);
+    if (!path.empty()) {
+      if (std::find(folders.begin(), folders.end(), path) == folders.end()) {
+        bool exists = std::any_of(tree->files.begin(), tree->files.end(), [&](const auto& f) {
+          return f.starts_with(path + "/");
+        });
+        if (!exists)
+          return Fail(Error::NotFound(fmt::format("{}/{} has no folder \"{}\" at {}", req.owner,
+                                                  req.repo, path, req.ref)));
+        return Fail(Error::Validation({FieldError{
+            {"body", "path"},
+            fmt::format("\"{}\" holds no model (config.json) at {}", path, req.ref)}}));
+      }
+    } else if (folders.empty()) {
+      return Fail(Error::Validation({FieldError{
+          {"body", "repo_name"},
+          fmt::format("{}/{} at {} holds no model folder (config.json with a tokenizer and "
+                      "weights)",
+                      req.owner, req.repo, req.ref)}}));
+    } else if (folders.size() > 1) {
+      std::vector<std::string> names;
+      for (const auto& f : folders) names.push_back(f.empty() ? "." : f);
+      return Fail(Error::Validation({FieldError{
+          {"body", "path"},
+          fmt::format("{}/{} holds {} model folders ({}); name one with \"path\"", req.owner,
+                      req.repo, folders.size(), fmt::join(names, ", ")),
+          "missing"}}));
+    }
+  }
   Model m;
   m.tag = tag;
   m.name = derived;
@@ -268,6 +303,7 @@ Result<LocalUploadResult> ModelService::ImportLocalZip(const fs::path& zip_path,
       m.tag = tag;
       m.name = folders.size() == 1 && model_name ? *model_name : base;
       m.source = ModelSource::kLocal;
+      PruneToModelFiles(work / "x" / rel);
       auto installed = InstallModel(options_.data_dir, work / "x" / rel, m, false, registry_,
                                     options_.load_check);
       if (!installed) {

@@ -69,6 +69,7 @@ class Run {
     auto folder = in_.source == 'H' ? DownloadHub() : DownloadGitHub();
     if (!folder) return Fail(folder.error());
     if (auto s = ctx_.CheckCancelled(); !s) return s;
+    if (in_.source == 'G') PruneToModelFiles(*folder);
     ctx_.ReportProgress(1.0, "validating the model");
     Model m;
     m.tag = in_.tag;

@@ -98,6 +98,39 @@ Result<std::string> GitHubClient::ResolveRef(const std::string& owner, const std
   }
 }
 
+Result<GitHubTree> GitHubClient::ListTree(const std::string& owner, const std::string& repo,
+                                          const std::string& sha,
+                                          const std::function<bool()>& cancelled) const {
+  if (auto s = ValidateGitHubName(owner, "owner"); !s) return Fail(s.error());
+  if (auto s = ValidateGitHubName(repo, "repo_name"); !s) return Fail(s.error());
+  if (auto s = ValidateRevision(sha); !s) return Fail(s.error());
+  auto resp = http_.GetRaw(fmt::format("{}/repos/{}/{}/git/trees/{}?recursive=1", api_, owner, repo,
+                                       EncodePathSegment(sha)),
+                           Request(cancelled));
+  if (!resp) return Fail(resp.error());
+  if (resp->status == 404 || resp->status == 422 || resp->status == 409)
+    return Fail(Error::NotFound(fmt::format("GitHub has no tree {} in {}/{}", sha, owner, repo)));
+  if (resp->status < 200 || resp->status >= 300)
+    return Fail(StatusError(resp->status, fmt::format("GitHub tree of {}/{}", owner, repo)));
+  try {
+    auto v = json::parse(resp->body);
+    const auto& o = v.as_object();
+    GitHubTree tree;
+    if (auto it = o.find("truncated"); it != o.end() && it->value().is_bool())
+      tree.truncated = it->value().as_bool();
+    for (const auto& e : o.at("tree").as_array()) {
+      const auto& entry = e.as_object();
+      auto type = entry.find("type");
+      if (type == entry.end() || !type->value().is_string() || type->value().as_string() != "blob")
+        continue;
+      tree.files.emplace_back(entry.at("path").as_string());
+    }
+    return tree;
+  } catch (const std::exception&) {
+    return Fail(Error::Unavailable("GitHub answered a tree listing with invalid JSON"));
+  }
+}
+
 Result<DownloadResult> GitHubClient::DownloadTarball(const std::string& owner,
                                                      const std::string& repo,
                                                      const std::string& ref,

@@ -12,11 +12,18 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "remote/http_client.h"
 
 namespace vectorize::remote {
+
+// The files of a commit (GET /repos/{o}/{r}/git/trees/{sha}?recursive=1).
+struct GitHubTree {
+  std::vector<std::string> files;  // paths of blobs, "/"-separated
+  bool truncated = false;          // GitHub lists at most ~100,000 entries
+};
 
 struct GitHubRepo {
   std::string full_name;  // "owner/repo"
@@ -35,6 +42,10 @@ class GitHubClient {
   [[nodiscard]] Result<std::string> ResolveRef(const std::string& owner, const std::string& repo,
                                                const std::string& ref,
                                                const std::function<bool()>& cancelled = {}) const;
+  // Every file path of a commit (pass the resolved sha). Errors: not_found.
+  [[nodiscard]] Result<GitHubTree> ListTree(const std::string& owner, const std::string& repo,
+                                            const std::string& sha,
+                                            const std::function<bool()>& cancelled = {}) const;
   // Streams the gzip tarball of `ref` (pass the resolved sha) to dest, resuming a partial file.
   [[nodiscard]] Result<DownloadResult> DownloadTarball(const std::string& owner,
                                                        const std::string& repo,

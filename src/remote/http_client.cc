@@ -176,6 +176,7 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
       ex->file_error = true;
       return 0;
     }
+    if (ex->dl && ex->dl->on_data) ex->dl->on_data(ex->offset + ex->written, data, len);
     ex->written += len;
     return len;
   }

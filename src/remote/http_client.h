@@ -67,6 +67,9 @@ struct DownloadOptions {
   RequestOptions request;
   // Called with bytes on disk so far and the total when known; at most ~10 times a second.
   std::function<void(std::uint64_t done, std::optional<std::uint64_t> total)> progress;
+  // Called with every chunk written to the file and its offset in the file (a restart from zero
+  // shows as offset 0 again), e.g. to hash while downloading.
+  std::function<void(std::uint64_t offset, const char* data, std::size_t len)> on_data;
   // Refuse bodies larger than this (resource_exhausted). 0 = no limit.
   std::uint64_t max_bytes = 0;
 };

@@ -264,6 +264,37 @@ Result<DownloadResult> HubClient::DownloadFile(HubRepoKind kind, const std::stri
     return Fail(Error::InvalidArgument("unsafe file path \"" + file.path + "\""));
   DownloadOptions opts = options;
   opts.request.bearer_token = token_;
+  // Hash LFS files while they stream in (the bytes of a partial file from an earlier attempt
+  // first), so verification does not read the whole file again.
+  Sha256Stream hasher;
+  std::uint64_t hashed = 0;
+  bool stream_ok = file.sha256.has_value();
+  if (stream_ok) {
+    std::error_code ec;
+    const auto have = std::filesystem::exists(dest, ec) ? std::filesystem::file_size(dest, ec) : 0;
+    if (have > 0) {
+      if (auto s = HashFilePrefix(dest, have, hasher, options.request.cancelled); s) {
+        hashed = have;
+      } else {
+        stream_ok = false;
+      }
+    }
+    opts.on_data = [&, prev = options.on_data](std::uint64_t offset, const char* data,
+                                               std::size_t len) {
+      if (prev) prev(offset, data, len);
+      if (!stream_ok) return;
+      if (offset == 0 && hashed != 0) {
+        hasher.Reset();
+        hashed = 0;
+      }
+      if (offset != hashed) {
+        stream_ok = false;  // unexpected gap: verify by reading the file instead
+        return;
+      }
+      hasher.Update(data, len);
+      hashed += len;
+    };
+  }
   auto r = http_.Download(FileUrl(kind, repo, revision, file.path), dest, opts);
   if (!r) {
     if (r.error().code == ErrorCode::kNotFound)
@@ -280,7 +311,9 @@ Result<DownloadResult> HubClient::DownloadFile(HubRepoKind kind, const std::stri
   if (file.size && r->bytes != *file.size)
     return mismatch(fmt::format("size {} bytes, expected {}", r->bytes, *file.size));
   if (file.sha256) {
-    auto sha = Sha256File(dest, options.request.cancelled);
+    Result<std::string> sha = stream_ok && hashed == r->bytes
+                                  ? Result<std::string>(hasher.Final())
+                                  : Sha256File(dest, options.request.cancelled);
     if (!sha) return Fail(sha.error());
     if (*sha != *file.sha256)
       return mismatch(fmt::format("sha256 {} does not match the Hub's {}", *sha, *file.sha256));

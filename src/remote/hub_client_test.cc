@@ -263,6 +263,21 @@ TEST_F(RemoteTest, PartialFileOnDiskIsResumed) {
   EXPECT_EQ(again->resumed_from, weights_->size());
 }
 
+TEST_F(RemoteTest, CorruptPartialFileIsCaughtAfterResume) {
+  auto info = hub_client_.ModelInfo("org/tiny", "main");
+  ASSERT_TRUE(info.has_value());
+  HubFile weights;
+  for (const auto& f : info->files)
+    if (f.path == "model.safetensors") weights = f;
+  std::string prefix = weights_->substr(0, 5000);
+  prefix[100] = char(prefix[100] ^ 0x5a);  // a byte damaged on disk before the resume
+  WriteFile(dir_ / "w", prefix);
+  auto r = hub_client_.DownloadFile(HubRepoKind::kModel, "org/tiny", "main", weights, dir_ / "w");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kAborted);
+  EXPECT_FALSE(fs::exists(dir_ / "w"));
+}
+
 TEST_F(RemoteTest, CorruptBodyFailsVerificationAndIsDeleted) {
   auto info = hub_client_.ModelInfo("org/tiny", "main");
   ASSERT_TRUE(info.has_value());
@@ -349,6 +364,11 @@ TEST_F(RemoteTest, GitHubRepoRefAndTarball) {
   auto norepo = gh.GetRepo("octo", "nothing");
   ASSERT_FALSE(norepo.has_value());
   EXPECT_EQ(norepo.error().code, ErrorCode::kNotFound);
+  auto tree = gh.ListTree("octo", "models", *sha);
+  ASSERT_TRUE(tree.has_value()) << tree.error().message;
+  EXPECT_FALSE(tree->truncated);
+  EXPECT_EQ(tree->files, (std::vector<std::string>{"mini/config.json", "mini/model.safetensors"}));
+  EXPECT_EQ(gh.ListTree("octo", "models", std::string(40, 'f')).error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(hub_->ClearLog());
   auto tar = gh.DownloadTarball("octo", "models", *sha, dir_ / "repo.tar.gz");
   ASSERT_TRUE(tar.has_value()) << tar.error().message;

@@ -48,6 +48,36 @@ Result<std::string> DigestFile(const EVP_MD* md, const std::filesystem::path& pa
 
 }  // namespace
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) { Reset(); }
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+void Sha256Stream::Reset() {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+}
+void Sha256Stream::Update(const void* data, std::size_t len) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, len);
+}
+std::string Sha256Stream::Final() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out, &n);
+  return Hex(out, n);
+}
+
+Status HashFilePrefix(const std::filesystem::path& path, std::uint64_t bytes, Sha256Stream& stream,
+                      const std::function<bool()>& cancelled) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error::Internal("cannot read " + path.string()));
+  std::vector<char> buf(1 << 20);
+  while (bytes > 0) {
+    if (cancelled && cancelled()) return Fail(Error::Cancelled("checksum cancelled"));
+    in.read(buf.data(), std::streamsize(std::min<std::uint64_t>(bytes, buf.size())));
+    if (in.gcount() <= 0) return Fail(Error::Internal("cannot read " + path.string()));
+    stream.Update(buf.data(), std::size_t(in.gcount()));
+    bytes -= std::uint64_t(in.gcount());
+  }
+  return {};
+}
+
 Result<std::string> Sha256File(const std::filesystem::path& path,
                                const std::function<bool()>& cancelled) {
   return DigestFile(EVP_sha256(), path, "", cancelled);

@@ -18,11 +18,14 @@
 #include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/routes/datasets_routes.h"
+#include "http/routes/models_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_events_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
+#include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
+#include "storage/database.h"
 #include "tasks/sqlite/sqlite_task_store.h"
 #include "tasks/task_service.h"
 
@@ -81,10 +84,21 @@ class ProductRouter {
     hub_importer_ = std::make_unique<datasets::HubImporter>(
         *dataset_service_, *store_, nullptr, *hub_, *remote_http_, datasets::HubImportOptions{});
     AddDatasetRoutes(router_, *dataset_service_, hub_importer_.get());
+    // Models and uploads (no remote calls are made: only the routes are listed).
+    github_ = std::make_unique<remote::GitHubClient>(*remote_http_, "http://127.0.0.1:9", "");
+    model_registry_ = std::make_unique<models::ModelRegistry>(*database_);
+    models::ModelServiceOptions mo;
+    mo.data_dir = dir_;
+    model_service_ = std::make_unique<models::ModelService>(*model_registry_, *database_, *store_,
+                                                            nullptr, *hub_, *github_, mo);
+    AddModelRoutes(router_, *model_service_);
+    AddUploadRoutes(router_, *model_service_, dir_.string());
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
     events_.reset();
+    model_service_.reset();
+    model_registry_.reset();
     hub_importer_.reset();
     dataset_service_.reset();
     dataset_store_.reset();
@@ -109,6 +123,9 @@ class ProductRouter {
   std::unique_ptr<remote::HttpClient> remote_http_;
   std::unique_ptr<remote::HubClient> hub_;
   std::unique_ptr<datasets::HubImporter> hub_importer_;
+  std::unique_ptr<remote::GitHubClient> github_;
+  std::unique_ptr<models::ModelRegistry> model_registry_;
+  std::unique_ptr<models::ModelService> model_service_;
   HttpMetrics metrics_;
   Router router_;
 };
