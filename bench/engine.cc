@@ -36,7 +36,9 @@
 #include <thread>
 #include <vector>
 
+#include "http/routes/task_events_routes.h"
 #include "tasks/sqlite/sqlite_task_store.h"
+#include "tasks/task_events.h"
 #include "tasks/testing/scripted_job.h"
 
 namespace {
@@ -108,6 +110,9 @@ class CountingStore final : public TaskStore {
   Result<TaskDetail> Get(std::string_view id) override {
     return Timed(kOther, 1, [&] { return inner_.Get(id); });
   }
+  Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override {
+    return inner_.OldestQueued();
+  }
   Result<std::vector<StatsRow>> Stats(std::int64_t h, Micros now) override {
     return Timed(kStats, 0, [&] { return inner_.Stats(h, now); });
   }
@@ -165,6 +170,23 @@ struct Settings {
   std::string data_dir;
   bool keep = false;
   bool breakdown = false;
+  // none: the bare store; log: every change reported to a TaskEventLog (what `serve` does with no
+  // event-stream client); client: plus one GET /tasks/events client (the real broadcaster, a sink
+  // that discards the bytes).
+  std::string events = "none";
+};
+
+// A StreamSink that counts what it is given.
+class NullSink final : public vectorize::http::StreamSink {
+ public:
+  bool Write(std::string bytes) override {
+    bytes_ += bytes.size();
+    events_ += bytes.starts_with("id:") ? 1 : 0;
+    return true;
+  }
+  void Close() override {}
+  bool IsOpen() const override { return true; }
+  std::atomic<std::uint64_t> bytes_{0}, events_{0};
 };
 
 struct Outcome {
@@ -308,7 +330,23 @@ Outcome RunMode(const Settings& s, const std::string& mode) {
     job = std::make_shared<NoopJob>();
   }
   CountingStore counting(**store);
-  TaskStore& engine_store = s.breakdown ? static_cast<TaskStore&>(counting) : **store;
+  TaskStore* base = s.breakdown ? static_cast<TaskStore*>(&counting) : store->get();
+  std::unique_ptr<TaskEventLog> event_log;
+  std::unique_ptr<ObservedTaskStore> observed;
+  std::unique_ptr<vectorize::http::TaskEventStream> event_stream;
+  auto sink = std::make_shared<NullSink>();
+  if (s.events != "none") {
+    event_log = std::make_unique<TaskEventLog>(16'384, static_cast<std::uint64_t>(NowMicros()));
+    observed = std::make_unique<ObservedTaskStore>(*base, *event_log);
+    base = observed.get();
+  }
+  if (s.events == "client") {
+    event_stream = std::make_unique<vectorize::http::TaskEventStream>(
+        *event_log, *base, vectorize::http::TaskEventStream::Options{});
+    event_stream->Start();
+    event_stream->Subscribe({}, event_log->last_seq(), std::nullopt, sink);
+  }
+  TaskStore& engine_store = *base;
   auto engine = std::make_unique<Engine>(engine_store, options);
   for (TaskType t : Types(s)) engine->Register(t, job);
 
@@ -377,6 +415,12 @@ Outcome RunMode(const Settings& s, const std::string& mode) {
   }
   out.counters = engine->counters();
   engine.reset();
+  if (event_stream) {
+    event_stream->Stop();
+    std::printf("  event-stream client: %llu events, %.1f MB\n",
+                static_cast<unsigned long long>(sink->events_.load()),
+                static_cast<double>(sink->bytes_.load()) / 1e6);
+  }
   out.ok = Verify(**store, s.tasks);
   store->reset();
   if (!s.keep) std::filesystem::remove_all(dir);
@@ -408,6 +452,10 @@ int main(int argc, char** argv) {
   cli.add_flag("--keep", s.keep, "Keep the databases afterwards");
   cli.add_flag("--breakdown", s.breakdown,
                "Count and time every store call the engine makes (a thin wrapper; small overhead)");
+  cli.add_option("--events", s.events,
+                 "none (default): bare store; log: changes reported to the event log; client: "
+                 "plus one /tasks/events client")
+      ->check(CLI::IsMember({"none", "log", "client"}));
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -415,8 +463,10 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::warn);
 
-  std::printf("engine_bench: %lld tasks, batch %d, %d type(s) x concurrency %d, job %s\n",
-              static_cast<long long>(s.tasks), s.batch, s.types, s.concurrency, s.job.c_str());
+  std::printf(
+      "engine_bench: %lld tasks, batch %d, %d type(s) x concurrency %d, job %s, events %s\n",
+      static_cast<long long>(s.tasks), s.batch, s.types, s.concurrency, s.job.c_str(),
+      s.events.c_str());
   bool all_ok = true;
   std::vector<std::string> modes;
   if (mode == "both") {

@@ -22,6 +22,8 @@ PACKAGES=(
   # the independent Python reference of the embedding model (golden vectors, benchmark ratio);
   # Debian's interpreter is /usr/bin/python3
   python3-torch python3-numpy
+  # the dashboard's browser test (tests/browser): Debian's Chromium, driven by playwright-core
+  chromium
 )
 
 missing=()

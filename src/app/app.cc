@@ -14,6 +14,7 @@
 #include "http/routes/models_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
+#include "http/routes/task_events_routes.h"
 #include "http/routes/tasks_routes.h"
 #include "http/routes/uploads_routes.h"
 #include "http/routes/web_routes.h"
@@ -30,9 +31,11 @@
 #include "storage/postgres/connection.h"
 #include "storage/postgres/migrations.h"
 #include "storage/sqlite/connection.h"
+#include "tasks/postgres/pg_event_forwarder.h"
 #include "tasks/postgres/pg_listener.h"
 #include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
+#include "tasks/task_events.h"
 #include "tasks/task_service.h"
 
 namespace vectorize::app {
@@ -102,10 +105,17 @@ tasks::EngineOptions EngineOptionsFrom(const config::Config& c) {
 struct App::Parts {
   config::Config config;
   AppOptions options;
+  // Task change events (docs/tasks.md "Events"): the log event streams read; on PostgreSQL the
+  // forwarder that numbers and broadcasts this process's changes (the listener feeds the log).
+  std::unique_ptr<tasks::TaskEventLog> event_log;
+  std::unique_ptr<tasks::PgEventForwarder> event_forwarder;
+  std::unique_ptr<tasks::TaskStore> base_store;
+  // What everything else uses: base_store, reporting each committed change as an event.
   std::unique_ptr<tasks::TaskStore> store;
   std::unique_ptr<tasks::Engine> engine;
   std::unique_ptr<tasks::PgListener> listener;  // PostgreSQL: wake-ups and cancels from others
   std::unique_ptr<tasks::TaskService> task_service;
+  std::unique_ptr<http::TaskEventStream> task_events;
   // Registries beside the task tables (datasets, models…), over the same database.
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<datasets::DatasetStore> dataset_store;
@@ -137,20 +147,45 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
 
   auto store = OpenTaskStore(c);
   if (!store) return Fail(store.error());
-  p->store = std::move(*store);
+  p->base_store = std::move(*store);
+  const bool postgres = IsPostgresUrl(c.EffectiveDatabaseUrl());
+  // SQLite: numbered here, from the start time in µs, so numbers keep growing across restarts.
+  // PostgreSQL: numbered by the database; this log only holds what the listener delivers.
+  p->event_log = std::make_unique<tasks::TaskEventLog>(
+      16'384, postgres ? 0 : static_cast<std::uint64_t>(NowMicros()));
+  tasks::TaskChangeSink* sink = p->event_log.get();
+  if (postgres) {
+    p->event_forwarder = std::make_unique<tasks::PgEventForwarder>(c.EffectiveDatabaseUrl());
+    sink = p->event_forwarder.get();
+  }
+  p->store = std::make_unique<tasks::ObservedTaskStore>(*p->base_store, *sink);
   spdlog::info("database {}", config::RedactUrl(c.EffectiveDatabaseUrl()));
 
   if (c.run_workers) {
     p->engine = std::make_unique<tasks::Engine>(*p->store, EngineOptionsFrom(c));
     for (auto& [type, job] : p->options.jobs) p->engine->Register(type, job);
-    if (IsPostgresUrl(c.EffectiveDatabaseUrl())) {
-      tasks::Engine* engine = p->engine.get();
-      p->listener = std::make_unique<tasks::PgListener>(
-          tasks::PgListener::Options{.url = c.EffectiveDatabaseUrl()},
-          tasks::PgListener::Callbacks{
-              [engine](tasks::TaskType type) { engine->Wake(type); },
-              [engine](const std::string& id) { engine->NotifyCancelRequested(id); }});
+  }
+  if (postgres && (p->engine || p->options.serve_http)) {
+    tasks::Engine* engine = p->engine.get();
+    tasks::TaskEventLog* log = p->event_log.get();
+    tasks::PgListener::Callbacks callbacks;
+    if (engine) {
+      callbacks.on_work = [engine](tasks::TaskType type) { engine->Wake(type); };
+      callbacks.on_cancel = [engine](const std::string& id) { engine->NotifyCancelRequested(id); };
     }
+    if (p->options.serve_http) {
+      callbacks.on_events = [log](const std::string& payload) {
+        if (payload.empty()) return log->MarkGap();
+        std::uint64_t first = 0;
+        std::vector<std::string> ids;
+        if (tasks::PgEventForwarder::ParsePayload(payload, first, ids)) {
+          log->AppendNumbered(first, ids);
+        }
+      };
+    }
+    tasks::PgListener::Options lo{.url = c.EffectiveDatabaseUrl()};
+    if (!engine) lo.application_name = "vectorize-event-listener";
+    p->listener = std::make_unique<tasks::PgListener>(lo, std::move(callbacks));
   }
   p->task_service =
       std::make_unique<tasks::TaskService>(*p->store, p->engine.get(), c.max_attempts);
@@ -222,6 +257,11 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
+    http::TaskEventStream::Options eo;
+    eo.heartbeat = Ms(c.events_heartbeat_seconds);
+    p->task_events = std::make_unique<http::TaskEventStream>(*p->event_log, *p->store, eo);
+    http::AddTaskEventRoutes(p->router, *p->task_events);
+    p->router.AllowApiKeyOutsideHeaders({"/tasks/events"});
     http::AddDatasetRoutes(p->router, *p->dataset_service, p->hub_importer.get());
     http::AddModelRoutes(p->router, *p->model_service);
     {
@@ -247,6 +287,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
 }
 
 Status App::Start() {
+  if (parts_->event_forwarder) parts_->event_forwarder->Start();
+  if (parts_->task_events) parts_->task_events->Start();
   if (parts_->engine) parts_->engine->Start();
   if (parts_->listener) parts_->listener->Start();
   if (parts_->server) {
@@ -269,6 +311,8 @@ void App::Stop() {
   // keeps answering meanwhile (a cancel still reaches a job that is winding down).
   if (parts_->listener) parts_->listener->Stop();
   if (parts_->engine) parts_->engine->Stop();
+  if (parts_->event_forwarder) parts_->event_forwarder->Stop();  // the engine's last changes
+  if (parts_->task_events) parts_->task_events->Stop();          // ends the event streams
   if (parts_->server) parts_->server->Stop();
 }
 

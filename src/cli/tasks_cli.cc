@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/event_waiter.h"
 #include "cli/http_client.h"
 #include "cli/task_view.h"
 
@@ -236,7 +237,10 @@ TasksCommand::TasksCommand(CLI::App& root) : flags_(std::make_unique<Flags>()) {
       "(0 DONE, 1 FAILED, 5 CANCELLED); without: the filtered table until Ctrl-C");
   f.watch->add_option("id", f.id, "Task id to follow: the UUID, or its last hex digits");
   f.AddFilters(f.watch);
-  f.watch->add_option("--interval", f.interval_seconds, "Seconds between refreshes")
+  f.watch
+      ->add_option("--interval", f.interval_seconds,
+                   "Seconds between refreshes while the event stream is unavailable (and "
+                   "between redraws on a terminal); changes arrive at once otherwise")
       ->check(CLI::Range(0.05, 3600.0))
       ->capture_default_str();
   f.AddConnection(f.watch);
@@ -441,10 +445,16 @@ int TasksCommand::Run() {
     return kExitOk;
   }
 
-  // watch
+  // watch: refreshes when the event stream says something changed (at once), or every
+  // --interval while the stream is unusable (polling); a terminal view also redraws every
+  // --interval for its relative times.
   const bool tty = StdoutIsTty();
   const auto interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(f.interval_seconds * 1000));
+  std::string events_target = f.ListTarget();
+  if (!f.id.empty()) events_target.clear();  // the one task, whatever the filters
+  EventWaiter events(client->base(), options.api_key, "/tasks/events" + events_target, f.id);
+  events.WaitOpen(std::chrono::milliseconds(2'000));
   std::string last;  // what a non-tty view printed last: it prints changes only
   while (true) {
     auto view = f.View();
@@ -499,7 +509,12 @@ int TasksCommand::Run() {
       last = key;
     }
     if (finished) return *finished;
-    std::this_thread::sleep_for(interval);
+    if (events.Failed()) {
+      std::this_thread::sleep_for(interval);
+    } else {
+      // Without a terminal nothing changes unless a task does; still look now and then.
+      events.Wait(tty ? interval : std::max(interval, std::chrono::milliseconds(15'000)));
+    }
   }
 }
 

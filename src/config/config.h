@@ -70,6 +70,10 @@ struct Config {
   std::string log_level = "info";   // VECTORIZE_LOG_LEVEL: trace|debug|info|warn|error|off
   std::string log_format = "text";  // VECTORIZE_LOG_FORMAT: text|json
 
+  // --- task events
+  // VECTORIZE_EVENTS_HEARTBEAT_SECONDS: heartbeat comment interval of GET /tasks/events.
+  double events_heartbeat_seconds = 15;
+
   // The effective database URL: database_url when set, else "sqlite://" + data_dir (trailing
   // '/' removed) + "/vectorize.db". The text after "sqlite://" is the file path as given, so an
   // absolute data_dir gives three slashes ("/var/lib/v" → "sqlite:///var/lib/v/vectorize.db")

@@ -264,6 +264,14 @@ constexpr std::array kSettings = {
             .help = "text for people, json for one JSON object per line (for log collectors).",
             .field = [](Config& c) -> FieldRef { return &c.log_format; },
             .check = CheckLogFormat},
+    // --- task events
+    Setting{.key = "events_heartbeat_seconds",
+            .env = "VECTORIZE_EVENTS_HEARTBEAT_SECONDS",
+            .section = "task events",
+            .help = "How often GET /tasks/events sends a heartbeat comment to each client, so "
+                    "proxies and clients keep an idle stream open.",
+            .field = [](Config& c) -> FieldRef { return &c.events_heartbeat_seconds; },
+            .range = kPositive},
 };
 
 std::string_view KindName(Kind kind) {

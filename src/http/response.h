@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "http/event_stream.h"
 
 namespace vectorize::http {
 
@@ -15,6 +16,10 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Location, ETag…)
   std::string body;
+  // When set, the response is a stream (see event_stream.h): the server sends the status and
+  // headers, then calls this with a sink instead of sending `body`. HEAD gets the headers only.
+  StreamStarter stream;
+  std::size_t stream_buffer_limit = kDefaultStreamBufferLimit;
 
   static Response Json(int status, const boost::json::value& body);
   static Response Text(int status, std::string body, std::string content_type = "text/plain");

@@ -119,6 +119,43 @@ std::optional<std::string_view> PresentedKey(const Request& request) {
   return request.Header("x-api-key");
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The `vectorize_api_key` cookie, percent-decoded (the dashboard sets it with
+// encodeURIComponent).
+std::optional<std::string> CookieKey(const Request& request) {
+  for (const auto& [name, value] : request.headers) {
+    if (name != "cookie") continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      constexpr std::string_view kName = "vectorize_api_key=";
+      if (!pair.starts_with(kName)) continue;
+      pair.remove_prefix(kName.size());
+      std::string out;
+      for (std::size_t i = 0; i < pair.size(); ++i) {
+        if (pair[i] == '%' && i + 2 < pair.size() && HexValue(pair[i + 1]) >= 0 &&
+            HexValue(pair[i + 2]) >= 0) {
+          out.push_back(static_cast<char>(HexValue(pair[i + 1]) * 16 + HexValue(pair[i + 2])));
+          i += 2;
+        } else {
+          out.push_back(pair[i]);
+        }
+      }
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 const Router::Route* Router::Find(std::string_view method,
@@ -152,7 +189,17 @@ Response Router::Dispatch(Request& request) const {
         (request.method == "GET" || request.method == "HEAD") &&
         std::find(open_paths_.begin(), open_paths_.end(), request.path) != open_paths_.end();
     if (!open) {
-      const auto key = PresentedKey(request);
+      std::optional<std::string> key;
+      if (auto k = PresentedKey(request)) key = std::string(*k);
+      if (!key && request.method == "GET" &&
+          std::find(key_in_query_paths_.begin(), key_in_query_paths_.end(), request.path) !=
+              key_in_query_paths_.end()) {
+        if (auto q = request.QueryAll("api_key"); !q.empty()) {
+          key = std::string(q.back());
+        } else {
+          key = CookieKey(request);
+        }
+      }
       bool ok = false;
       for (const auto& k : api_keys_) ok |= key && ConstantTimeEquals(*key, k);
       if (!ok) {

@@ -49,6 +49,13 @@ class Router {
   // Empty keys = no authentication. REQUIRES: before the server starts.
   void RequireApiKeys(std::vector<std::string> keys, std::vector<std::string> open_paths);
 
+  // For GET of these exact paths the key may also come as the `api_key` query parameter or the
+  // `vectorize_api_key` cookie: EventSource (the dashboard's event stream) cannot send headers.
+  // The server never logs the query parameter's value. REQUIRES: before the server starts.
+  void AllowApiKeyOutsideHeaders(std::vector<std::string> paths) {
+    key_in_query_paths_ = std::move(paths);
+  }
+
   // Every registered route (for /openapi.json completeness checks).
   [[nodiscard]] std::vector<RouteInfo> Routes() const;
 
@@ -66,6 +73,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::string> api_keys_;
   std::vector<std::string> open_paths_;
+  std::vector<std::string> key_in_query_paths_;
 };
 
 }  // namespace vectorize::http

@@ -2,9 +2,12 @@
 
 #include "http/server.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -20,6 +23,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <future>
@@ -50,6 +54,16 @@ constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr std::string_view kUnmatchedRoute = "<unmatched>";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A stream whose unsent bytes exceed its limit is dropped once its socket has taken nothing for
+// this long, and at once beyond kStreamHardLimitFactor × the limit.
+constexpr std::int64_t kStreamStallMicros = 1'000'000;
+constexpr std::size_t kStreamHardLimitFactor = 4;
+
+std::int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // Metrics labels must stay bounded: arbitrary client methods collapse into "OTHER".
 std::string MetricMethod(std::string_view method) {
@@ -70,6 +84,21 @@ std::string Lower(std::string_view s) {
 }
 
 bool BodyForbidden(int status) { return status < 200 || status == 204 || status == 304; }
+
+// The request target as the access log shows it: the value of an `api_key` query parameter (the
+// event stream accepts the key there, since EventSource cannot send headers) is never logged.
+std::string LoggedTarget(std::string_view target) {
+  std::string out(target);
+  for (std::size_t pos = out.find("api_key="); pos != std::string::npos;
+       pos = out.find("api_key=", pos)) {
+    const bool starts_param = pos > 0 && (out[pos - 1] == '?' || out[pos - 1] == '&');
+    pos += 8;
+    if (!starts_param) continue;
+    const std::size_t end = out.find('&', pos);
+    out.replace(pos, (end == std::string::npos ? out.size() : end) - pos, "***");
+  }
+  return out;
+}
 
 // "/v1/api" → "/", "/v1/api/tasks" → "/tasks", "/v1/apix" unchanged.
 void StripPrefix(std::string& path, std::string_view prefix) {
@@ -141,12 +170,21 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // Runs on the strand (posted by Stop). Idle connections are closed at once; a request already
   // arriving or being answered finishes and then the connection closes (no keep-alive).
   void Shutdown() {
+    if (state_ == State::kStreaming) return CloseSocket();  // streams never end on their own
     const bool idle_read = state_ == State::kReading && (!parser_ || !parser_->got_some());
     if (idle_read || state_ == State::kLingering) CloseSocket();
   }
 
+  // Any thread: queue bytes of a streaming response (see event_stream.h).
+  bool StreamWrite(std::string bytes);
+  void StreamClose() {
+    stream_open_ = false;
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseSocket(); });
+  }
+  [[nodiscard]] bool StreamOpen() const { return stream_open_.load(); }
+
  private:
-  enum class State { kIdle, kReading, kWriting, kLingering, kClosed };
+  enum class State { kIdle, kReading, kWriting, kLingering, kStreaming, kClosed };
 
   // What the access log and metrics need about the request being answered.
   struct Exchange {
@@ -282,11 +320,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     message.body().Remove();
     if (!request.route.empty()) exchange_.route = request.route;
-    // Server-Sent Events plug in here: a later Response variant carrying a producer would, instead
-    // of Send(), write the header through a bhttp::response_serializer (chunked or no length),
-    // then loop async_write of events on this strand until the producer ends or Shutdown() is
-    // called; Shutdown() would then end the stream rather than wait for it (streams are
-    // unbounded, unlike the grace period).
+    if (response.stream && !head && response.status == 200) return StartStream(std::move(response));
     Send(std::move(response), keep_alive, head);
   }
 
@@ -390,10 +424,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     server_.metrics.Record(MetricMethod(exchange_.method), exchange_.route, exchange_.status,
                            seconds);
     if (server_.options.access_log) {
-      spdlog::info("http {} {} {} {}B {:.2f}ms {}",
-                   exchange_.method.empty() ? "-" : exchange_.method,
-                   exchange_.target.empty() ? "-" : exchange_.target, exchange_.status,
-                   exchange_.bytes, seconds * 1000.0, remote_.empty() ? "-" : remote_);
+      spdlog::info(
+          "http {} {} {} {}B {:.2f}ms {}", exchange_.method.empty() ? "-" : exchange_.method,
+          exchange_.target.empty() ? "-" : LoggedTarget(exchange_.target), exchange_.status,
+          exchange_.bytes, seconds * 1000.0, remote_.empty() ? "-" : remote_);
     }
   }
 
@@ -416,7 +450,77 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // --- Streaming responses (event_stream.h). The head is written like any other queued bytes;
+  // the body has no length and ends when the connection closes. While streaming, a read stays
+  // pending only to notice the client going away; tcp_stream's timeouts are off (a stream is
+  // idle between events by design) and slow clients are bounded by the unsent-byte limit.
+  void StartStream(Response response) {
+    state_ = State::kStreaming;
+    stream_.expires_never();
+    std::string head = fmt::format(
+        "HTTP/1.1 {} {}\r\nServer: vectorize\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n"
+        "Connection: close\r\nX-Accel-Buffering: no\r\n",
+        response.status,
+        std::string_view(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status))),
+        response.content_type);
+    for (auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    exchange_.status = response.status;
+    Finish();  // the access log records the stream when it opens
+    stream_limit_ = response.stream_buffer_limit;
+    stream_open_ = true;
+    stream_pending_ += head.size();
+    stream_queue_.push_back(std::move(head));
+    // The starter runs before the head is sent, so a client that has seen the head knows the
+    // application already holds its sink (whatever it writes is posted behind the head).
+    try {
+      response.stream(MakeStreamSink(weak_from_this()));
+    } catch (const std::exception& e) {
+      spdlog::error("http: event stream failed to start: {}", e.what());
+      return CloseSocket();
+    }
+    DoStreamWrite();
+    DoStreamRead();
+  }
+
+  void DoStreamWrite() {
+    if (state_ == State::kClosed) {
+      stream_queue_.clear();
+      return;
+    }
+    if (stream_writing_ || stream_queue_.empty()) return;
+    stream_writing_ = true;
+    // Everything queued goes out in one gathered write.
+    stream_inflight_.clear();
+    while (!stream_queue_.empty()) {
+      stream_inflight_.push_back(std::move(stream_queue_.front()));
+      stream_queue_.pop_front();
+    }
+    std::vector<asio::const_buffer> buffers;
+    for (const auto& b : stream_inflight_) buffers.push_back(asio::buffer(b));
+    stream_write_started_ = SteadyMicros();
+    asio::async_write(stream_.socket(), buffers,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                        self->stream_write_started_ = 0;
+                        self->stream_pending_ -= n;
+                        self->stream_inflight_.clear();
+                        self->stream_writing_ = false;
+                        if (ec) return self->CloseSocket();
+                        self->DoStreamWrite();
+                      });
+  }
+
+  void DoStreamRead() {
+    stream_.socket().async_read_some(
+        asio::buffer(stream_read_buf_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->CloseSocket();  // the client went away (or Stop closed it)
+          self->DoStreamRead();                // a client has nothing to say on a stream: ignored
+        });
+  }
+
   void CloseSocket() {
+    stream_open_ = false;
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     beast::error_code ec;
@@ -434,7 +538,69 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kIdle;
   std::string remote_ip_;
   std::string remote_;  // ip:port, for the access log
+
+  // Streaming state: the queue and buffers on the strand; the byte count and the open flag are
+  // read by writers on other threads.
+  class SessionSink;
+  static std::shared_ptr<StreamSink> MakeStreamSink(std::weak_ptr<Session> session);
+  std::deque<std::string> stream_queue_;
+  std::vector<std::string> stream_inflight_;
+  bool stream_writing_ = false;
+  std::size_t stream_limit_ = kDefaultStreamBufferLimit;
+  std::atomic<std::size_t> stream_pending_{0};
+  std::atomic<std::int64_t> stream_write_started_{0};  // steady µs; 0 = no write in flight
+  std::atomic<bool> stream_open_{false};
+  std::array<char, 256> stream_read_buf_{};
 };
+
+// The StreamSink handed to the application: a weak reference, so a closed connection is freed
+// even while the application still holds its sink.
+class Server::Impl::Session::SessionSink final : public StreamSink {
+ public:
+  explicit SessionSink(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+  bool Write(std::string bytes) override {
+    auto s = session_.lock();
+    return s && s->StreamWrite(std::move(bytes));
+  }
+  void Close() override {
+    if (auto s = session_.lock()) s->StreamClose();
+  }
+  bool IsOpen() const override {
+    auto s = session_.lock();
+    return s && s->StreamOpen();
+  }
+
+ private:
+  std::weak_ptr<Session> session_;
+};
+
+std::shared_ptr<StreamSink> Server::Impl::Session::MakeStreamSink(std::weak_ptr<Session> session) {
+  return std::make_shared<SessionSink>(std::move(session));
+}
+
+bool Server::Impl::Session::StreamWrite(std::string bytes) {
+  if (!stream_open_.load()) return false;
+  const std::size_t n = bytes.size();
+  // Over the limit while the client has accepted nothing for a while, or far over it: too slow.
+  // (A burst written faster than the I/O thread drains it is not a slow client by itself.)
+  const std::size_t pending = stream_pending_.fetch_add(n) + n;
+  const std::int64_t started = stream_write_started_.load();
+  const bool stalled = started != 0 && SteadyMicros() - started > kStreamStallMicros;
+  if (pending > kStreamHardLimitFactor * stream_limit_ || (pending > stream_limit_ && stalled)) {
+    if (stream_open_.exchange(false)) {
+      spdlog::warn("http: event stream to {} dropped: client too slow ({} bytes unsent)", remote_,
+                   stream_pending_.load());
+    }
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseSocket(); });
+    return false;
+  }
+  asio::post(stream_.get_executor(), [self = shared_from_this(), b = std::move(bytes)]() mutable {
+    if (self->state_ == State::kClosed) return;
+    self->stream_queue_.push_back(std::move(b));
+    self->DoStreamWrite();
+  });
+  return true;
+}
 
 void Server::Impl::DoAccept() {
   acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
@@ -475,8 +641,26 @@ Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics
 
 Server::~Server() { Stop(); }
 
+namespace {
+
+// Each connection (an event stream stays open for hours) takes a file descriptor; distributions
+// often start processes with a soft limit of 1,024. Raise it to the hard limit (capped).
+void RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = std::min<rlim_t>(lim.rlim_max, 65'536);
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    spdlog::warn("http: cannot raise the open-file limit to {}", static_cast<unsigned long>(want));
+  }
+}
+
+}  // namespace
+
 Status Server::Start() {
   Impl& impl = *impl_;
+  RaiseOpenFileLimit();
   if (impl.started) return Fail(Error::FailedPrecondition("HTTP server already started"));
   const std::string where = impl.options.host + ":" + std::to_string(impl.options.port);
   beast::error_code ec;

@@ -322,6 +322,19 @@ storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
   return st;
 }
 
+storage::SqlStatement BuildOldestQueuedStatement() {
+  SqlStatement st;
+  std::vector<std::string> arms;
+  for (TaskType type : kAllTaskTypes) {
+    arms.push_back(fmt::format(
+        "SELECT * FROM (SELECT '{0}' AS task_type, created_at FROM {1} WHERE task_status = 'Q' "
+        "ORDER BY task_status, created_at LIMIT 1) q_{0}",
+        TaskTypeName(type), TaskTable(type)));
+  }
+  st.sql = UnionAll(arms);
+  return st;
+}
+
 storage::SqlStatement BuildStatsStatement(std::int64_t within_hours, Micros now) {
   SqlStatement st;
   PushSharedParams(st.params, WindowCutoff(now, within_hours), std::nullopt);

@@ -51,6 +51,11 @@ inline constexpr int kListColumns = 9;
 storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
                                          storage::Dialect dialect);
 
+// Per type, the created_at of its oldest queued task: rows of (task_type, min created_at), no
+// row for a type with nothing queued. Each arm is one seek of the (task_status, created_at, id)
+// index.
+storage::SqlStatement BuildOldestQueuedStatement();
+
 // Counts per (task_type, task_status) inside the window: rows of (task_type, task_status, n).
 storage::SqlStatement BuildStatsStatement(std::int64_t within_hours, Micros now);
 

@@ -31,6 +31,9 @@ class TaskService {
   [[nodiscard]] Result<std::pair<CancelOutcome, TaskDetail>> Cancel(
       const std::string& id, std::optional<std::string> reason);
   [[nodiscard]] Result<TaskDetail> Retry(const std::string& id);
+  [[nodiscard]] Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() {
+    return store_.OldestQueued();
+  }
   [[nodiscard]] Status Ping() { return store_.Ping(); }
 
  private:

@@ -48,8 +48,9 @@ enum class CancelOutcome {
 
 struct RescueReport {
   int requeued = 0;
-  int failed = 0;     // attempts used up: F "worker lost"
-  int cancelled = 0;  // cancel had been requested: C
+  int failed = 0;                // attempts used up: F "worker lost"
+  int cancelled = 0;             // cancel had been requested: C
+  std::vector<std::string> ids;  // every task rescued (for change events)
 };
 
 struct StatsRow {
@@ -112,6 +113,9 @@ class TaskStore {
   // Expired leases: back to Q (attempts + 1), or F "worker lost" once attempts are used up, or
   // C when a cancel had been requested.
   [[nodiscard]] virtual Result<RescueReport> RescueExpired() = 0;
+  // Per type, created_at of the oldest queued task (types with none queued are absent), for the
+  // queue-age gauge of /metrics.
+  [[nodiscard]] virtual Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() = 0;
   // A trivial round trip to the database (GET /health). Errors: unavailable.
   [[nodiscard]] virtual Status Ping() = 0;
 };

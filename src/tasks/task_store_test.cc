@@ -16,6 +16,7 @@
 #include "common/uuid.h"
 #include "tasks/postgres/postgres_task_store.h"
 #include "tasks/sqlite/sqlite_task_store.h"
+#include "tasks/task_events.h"
 #include "tasks/test_util.h"
 
 namespace vectorize::tasks {
@@ -428,6 +429,7 @@ TEST_P(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   auto rep = store_->RescueExpired();
   ASSERT_TRUE(rep);
   EXPECT_EQ(rep->requeued, 1);
+  EXPECT_EQ(rep->ids, std::vector<std::string>{id});  // for change events
   auto t = store_->Get(id);
   EXPECT_EQ(t->status, TaskStatus::kQueued);
   EXPECT_EQ(t->attempts, 2);
@@ -444,6 +446,33 @@ TEST_P(StoreTest, RescueRequeuesThenFailsAfterMaxAttempts) {
   ASSERT_EQ(store_->Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour)->size(), 1u);
   EXPECT_EQ(store_->RescueExpired()->requeued, 0);
   EXPECT_EQ(store_->Get(ids2->at(0))->status, TaskStatus::kRunning);
+}
+
+TEST_P(StoreTest, OldestQueuedIsPerTypeAndIgnoresOtherStates) {
+  auto none = store_->OldestQueued();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->empty());
+  auto first = store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation}});
+  ASSERT_TRUE(first);
+  const Micros first_at = store_->Get(first->at(0))->created_at;
+  ASSERT_TRUE(
+      store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation}, {TaskType::kSynthesis}}));
+  auto oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  std::map<TaskType, Micros> by_type(oldest->begin(), oldest->end());
+  EXPECT_EQ(by_type.size(), 2u);
+  EXPECT_EQ(by_type[TaskType::kEvaluation], first_at);
+  // Once claimed (R) it no longer counts: the next queued one is the oldest.
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w1", kMicrosPerHour)->size(), 1u);
+  oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  by_type = std::map<TaskType, Micros>(oldest->begin(), oldest->end());
+  EXPECT_GE(by_type[TaskType::kEvaluation], first_at);
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w1", kMicrosPerHour)->size(), 1u);
+  oldest = store_->OldestQueued();
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(oldest->size(), 1u);
+  EXPECT_EQ(oldest->at(0).first, TaskType::kSynthesis);
 }
 
 TEST_P(StoreTest, RenewReportsLostLeases) {
@@ -475,6 +504,47 @@ TEST_P(StoreTest, StatsCountPerTypeAndStatusInWindow) {
     for (auto& r : *stats) got[{r.type, r.status}] = r.count;
     EXPECT_EQ(got, expect) << hours;
   }
+}
+
+// Every write of the store that changes a task is reported, with the ids it touched, on both
+// backends; reads report nothing.
+TEST_P(StoreTest, ObservedStoreReportsEveryChange) {
+  TaskEventLog log(1000, 0);
+  ObservedTaskStore store(*store_, log);
+  auto changed = [&](std::uint64_t& at) {
+    auto b = log.ReadAfter(at, UINT64_MAX, 1000);
+    at = log.last_seq();
+    std::vector<std::string> ids;
+    for (const auto& e : b.entries) ids.push_back(e.task_id);
+    return ids;
+  };
+  std::uint64_t at = 0;
+  auto ids = store.Enqueue(std::vector<NewTask>{{TaskType::kTraining}, {TaskType::kTraining}});
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(changed(at), *ids);
+  auto claimed = store.Claim(TaskType::kTraining, 1, "w1", kMicrosPerHour);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(0)});
+  LeaseRef run{ids->at(0), TaskType::kTraining, "w1", 1};
+  ASSERT_TRUE(store.ReportProgress(run, 0.5, "half"));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(0)});
+  auto next = store.CompleteAndClaim(std::vector<Completion>{{run, Completion::Kind::kDone}},
+                                     std::vector<TaskStore::ClaimRequest>{{TaskType::kTraining, 1}},
+                                     "w1", -1);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(changed(at), *ids);          // the finished one, then the one claimed
+  auto rescued = store.RescueExpired();  // the second one's lease (-1) has expired
+  ASSERT_TRUE(rescued);
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  ASSERT_TRUE(store.Cancel(ids->at(1), "stop"));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  ASSERT_TRUE(store.Retry(ids->at(1), 3));
+  EXPECT_EQ(changed(at), std::vector<std::string>{ids->at(1)});
+  // Reads and failed writes change nothing.
+  ASSERT_TRUE(store.Get(ids->at(0)));
+  ASSERT_TRUE(store.List(TaskQuery{}, NowMicros()));
+  EXPECT_FALSE(store.Retry(ids->at(0), 3));  // D cannot be retried
+  EXPECT_TRUE(changed(at).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backend, StoreTest,

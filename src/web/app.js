@@ -5,9 +5,12 @@
 // State lives in the page's URL query (task_type, status, tag, within_hours, limit, offset, and
 // the open task), so a view can be bookmarked or shared; the API key lives in sessionStorage.
 //
-// Live updates: a "source" calls refresh() whenever something may have changed. Today that is a
-// poll every 2 s, paused while the tab is hidden. When GET /tasks/events (Server-Sent Events)
-// exists, createEventSource() below can replace createPollingSource() without touching the rest.
+// Live updates: a "source" tells the page when something changed. The event stream
+// (GET tasks/events, Server-Sent Events) patches the rows and the open detail in place as each
+// change arrives and re-reads the list and the counts at most once a second; when the stream
+// cannot be opened (an old server, a proxy that buffers) the page falls back to a poll every 2 s
+// and tries the stream again later. Both pause while the tab is hidden. EventSource cannot send
+// headers, so the API key also goes into a session cookie that only the event stream reads.
 "use strict";
 
 (function () {
@@ -35,8 +38,15 @@
   function apiKey() {
     try { return sessionStorage.getItem(KEY_STORAGE) || keyInMemory; } catch (e) { return keyInMemory; }
   }
+  // The event stream's key (EventSource sends cookies, not headers). A session cookie, like the
+  // sessionStorage entry; only GET /tasks/events reads it.
+  function setKeyCookie(value) {
+    document.cookie = "vectorize_api_key=" + (value ? encodeURIComponent(value) : "") +
+      "; path=/; SameSite=Strict" + (value ? "" : "; max-age=0");
+  }
   function setApiKey(value) {
     keyInMemory = value;
+    setKeyCookie(value);
     try {
       if (value) sessionStorage.setItem(KEY_STORAGE, value);
       else sessionStorage.removeItem(KEY_STORAGE);
@@ -715,21 +725,85 @@
     };
   }
 
-  // For when GET tasks/events (SSE) exists: each `task` event (or a reconnect) refreshes.
-  // Not used yet; kept here so the switch is one line in main().
-  // eslint-disable-next-line no-unused-vars
-  function createEventSource(onChange) {
-    let es = null;
-    return {
+  // GET tasks/events: every change of every task (the counts need them all, not just the
+  // table's filter). onTask(task) per `task` event; onChange() when the whole view should be
+  // re-read (stream (re)opened, `reload`); onFail() when the stream is unusable.
+  function createEventSource(onTask, onChange, onFail) {
+    let es = null, openTimer = 0;
+    const self = {
       kind: "events",
+      connected: false,
       start() {
         if (es) return;
-        onChange();
-        es = new EventSource("tasks/events?" + listQuery(state));  // (EventSource sends no header: needs a key scheme for SSE)
-        es.addEventListener("task", () => onChange());
-        es.addEventListener("open", () => onChange());
+        es = new EventSource("tasks/events");
+        // A stream that does not open soon (a buffering proxy, a dead server) counts as failed.
+        openTimer = setTimeout(() => { if (!self.connected) fail(); }, 10000);
+        es.addEventListener("open", () => { self.connected = true; clearTimeout(openTimer); onChange(); });
+        es.addEventListener("task", (e) => {
+          try { onTask(JSON.parse(e.data)); } catch (err) { onChange(); }
+        });
+        es.addEventListener("reload", () => onChange());
+        es.addEventListener("error", () => {
+          self.connected = false;
+          // CONNECTING: the browser reconnects by itself (with Last-Event-ID). CLOSED: it gave up
+          // (e.g. 401 or an answer that is not an event stream).
+          if (es && es.readyState === EventSource.CLOSED) fail();
+          updateLiveLabel();
+        });
       },
-      stop() { if (es) es.close(); es = null; },
+      stop() { clearTimeout(openTimer); if (es) es.close(); es = null; self.connected = false; },
+    };
+    function fail() { self.stop(); onFail(); }
+    return self;
+  }
+
+  // A change from the stream: patch the row and the open detail now, re-read list and counts
+  // soon (new rows, order, counts, chart) — at most once a second however many events arrive.
+  let rereadTimer = 0;
+  function scheduleReread() {
+    if (rereadTimer) return;
+    rereadTimer = setTimeout(() => { rereadTimer = 0; refresh(); }, 1000);
+  }
+  function applyTaskEvent(t) {
+    lastEvent = Date.now();
+    const i = lastRows.findIndex((r) => r.id === t.id);
+    if (i >= 0) {
+      const row = { ...lastRows[i] };
+      for (const k of Object.keys(row)) if (k in t) row[k] = t[k];
+      const rows = lastRows.slice();
+      rows[i] = row;
+      renderRows(rows);
+    }
+    if (state.task === t.id) { lastDetail = t; renderDetail(t); }
+    scheduleReread();
+    updateLiveLabel();
+  }
+
+  let lastEvent = 0;
+  let streamRetry = 0;
+  const STREAM_RETRY_MS = 30000;
+
+  // The stream, or polling while the stream is unusable (retried every 30 s).
+  function createLiveSource() {
+    const poll = createPollingSource(refresh, POLL_MS);
+    let events = null, current = null, running = false;
+    function useEvents() {
+      events = createEventSource(applyTaskEvent, () => { lastOk = Date.now(); refresh(); }, () => {
+        current = poll;
+        if (running) poll.start();
+        updateLiveLabel();
+        clearTimeout(streamRetry);
+        streamRetry = setTimeout(() => { if (current === poll) { poll.stop(); useEvents(); if (running) current.start(); } }, STREAM_RETRY_MS);
+      });
+      current = events;
+    }
+    useEvents();
+    return {
+      get kind() { return current.kind; },
+      get connected() { return current.kind === "events" ? current.connected : true; },
+      start() { running = true; current.start(); },
+      stop() { running = false; current.stop(); },
+      restart() { clearTimeout(streamRetry); current.stop(); poll.stop(); useEvents(); if (running) current.start(); },
     };
   }
 
@@ -739,8 +813,15 @@
   function updateLiveLabel() {
     const label = $("live-state");
     const running = !userPaused && !document.hidden;
-    const ago = lastOk ? " · updated " + relativeTime(new Date(lastOk).toISOString()) : "";
-    label.textContent = (running ? "● Live" : "❚❚ Paused") + ago;
+    const last = Math.max(lastOk, lastEvent);
+    const ago = last ? " · updated " + relativeTime(new Date(last).toISOString()) : "";
+    let how = "";
+    if (running && source) {
+      how = source.kind === "events" ? (source.connected ? " (stream)" : " (connecting…)")
+        : " (polling every 2 s)";
+    }
+    label.textContent = (running ? "● Live" : "❚❚ Paused") + how + ago;
+    label.dataset.source = source ? source.kind : "";
     label.className = "live-state " + (running ? "on" : "off");
     const btn = $("live-toggle");
     btn.textContent = userPaused ? "Resume updates" : "Pause updates";
@@ -770,6 +851,7 @@
       key.placeholder = apiKey() ? "a key is set" : "";
       showNotice("");
       chartAge = CHART_EVERY;
+      if (source) source.restart();  // the stream reconnects with the new key
       refresh();
     });
 
@@ -792,7 +874,8 @@
 
     writeState(state);
     if (state.task) openDetail(state.task);
-    source = createPollingSource(refresh, POLL_MS);
+    setKeyCookie(apiKey());
+    source = createLiveSource();
     syncSource();
     setInterval(tickTimes, 1000);
   }

@@ -1,5 +1,6 @@
 // A real-browser check of the dashboard: Debian's chromium, headless, driven by playwright-core,
-// against the real server (vectorize_testkit: the product with scripted jobs). Not part of CTest.
+// against the real server (vectorize_testkit: the product with scripted jobs). CTest runs it
+// through run.sh (browser.dashboard).
 //
 //   VECTORIZE_TEST_KIT=build/vectorize_testkit node tests/browser/dashboard.spec.mjs
 //
@@ -9,7 +10,8 @@
 //   PLAYWRIGHT_DIR       a folder whose node_modules holds playwright-core (default: this folder)
 //   SCREENSHOT_DIR       where dashboard-*.png go (default /tmp)
 //
-// Loads the page, filters by status, sees a task go R → D without reloading, opens a detail with
+// Loads the page, filters by status, sees progress arrive through the event stream and a task go
+// R → D without reloading, opens a detail with
 // the keyboard, cancels a running task through the confirmation dialog, checks the page made no
 // request to another host and logged no error (CSP violations included), and saves screenshots
 // at 1280×800 and 390×844. Exits non-zero on the first failure.
@@ -57,7 +59,7 @@ function startServer(extraEnv = {}) {
   server = spawn(KIT, ["serve", "--port", "0", "--data-dir", dataDir], { env, stdio: ["ignore", "pipe", "pipe"] });
   server.stderr.on("data", () => {});
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("server did not start in 15 s")), 15000);
+    const timer = setTimeout(() => reject(new Error("server did not start in 30 s")), 30000);
     const rl = readline.createInterface({ input: server.stdout });
     rl.once("line", (line) => {
       clearTimeout(timer);
@@ -108,6 +110,11 @@ async function main() {
   page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("response", (r) => { if (r.status() >= 400 && !/\/(cancel|retry)$/.test(r.url())) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
+  let streamOpened = false;
+  page.on("response", (r) => {
+    if (new URL(r.url()).pathname.endsWith("/tasks/events") && r.status() === 200 &&
+        (r.headers()["content-type"] || "").startsWith("text/event-stream")) streamOpened = true;
+  });
   page.on("request", (r) => {
     const u = new URL(r.url());
     if (u.protocol !== "data:" && u.origin !== origin) problems.push("request to another host: " + r.url());
@@ -115,39 +122,52 @@ async function main() {
 
   // 1. Load.
   await page.goto(base + "/dashboard");
-  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(true, "the table lists the 5 tasks");
   await page.waitForFunction(() => /Live/.test(document.getElementById("live-state").textContent));
   const chipCounts = await page.$$eval("#chips .chip", (cs) => cs.map((c) => c.textContent));
   check(chipCounts.length === 5, "five status chips: " + chipCounts.join(" | "));
 
   // 2. Filter by status (the Running checkbox): only running rows, and the filter is in the URL.
-  await page.waitForFunction(() => document.querySelector('#rows tr[data-status="R"]'), null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('#rows tr[data-status="R"]'), null, { timeout: 30000 });
   await page.check("#fs-R");
   await page.waitForFunction(() => location.search.includes("status=R") &&
-    [...document.querySelectorAll("#rows tr")].every((tr) => tr.dataset.status === "R"), null, { timeout: 5000 });
+    [...document.querySelectorAll("#rows tr")].every((tr) => tr.dataset.status === "R"), null, { timeout: 15000 });
   const runningId = await page.$eval('#rows tr[data-status="R"]', (tr) => tr.dataset.id);
   check(true, "status filter R shows only running tasks; url " + new URL(page.url()).search);
 
-  // 3. Live: without a reload, the running task turns D (shown once the filter is cleared).
+  // 3. Live, through the event stream: the page holds GET tasks/events open, and a change made
+  // by the server shows up in the row at once — here progress that only the stream reports
+  // between re-reads — then, without a reload, the running task turns D.
+  await page.waitForFunction(() => {
+    const l = document.getElementById("live-state");
+    return l.dataset.source === "events" && /\(stream\)/.test(l.textContent);
+  }, null, { timeout: 15000 });
+  check(streamOpened, "the page is live through the event stream (text/event-stream answered 200)");
+  const progressBefore = await page.$eval(`#rows tr[data-id="${runningId}"] .col-progress`, (td) => td.textContent);
+  await page.waitForFunction(([id, before]) => {
+    const td = document.querySelector(`#rows tr[data-id="${id}"] .col-progress`);
+    return td && td.textContent !== before;
+  }, [runningId, progressBefore], { timeout: 30000, polling: 100 });
+  check(true, "the running task's progress moves without a reload");
   await page.uncheck("#fs-R");
   await page.waitForFunction((id) => {
     const tr = document.querySelector(`#rows tr[data-id="${id}"]`);
     return tr && tr.dataset.status === "D";
-  }, runningId, { timeout: 20000, polling: 200 });
+  }, runningId, { timeout: 40000, polling: 200 });
   check(true, `task ${runningId.slice(0, 8)} went R → D live`);
 
   // A status chip filters too (and again clears it).
   await page.click('#chips .chip[data-status="F"]');
   await page.waitForFunction(() => location.search.includes("status=F") &&
     document.querySelectorAll("#rows tr").length === 1 &&
-    document.querySelector("#rows tr").dataset.status === "F", null, { timeout: 5000 });
+    document.querySelector("#rows tr").dataset.status === "F", null, { timeout: 15000 });
   check(true, "the F chip shows only the failed task");
 
   // 4. Keyboard: focus the failed row, Enter opens the detail with its error, Escape closes.
   await page.focus("#rows tr");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("#detail:not([hidden]) .error-box", { timeout: 5000 });
+  await page.waitForSelector("#detail:not([hidden]) .error-box", { timeout: 15000 });
   const err = await page.textContent("#detail .error-box");
   check(err.length > 0, "detail shows the error: " + err.trim().slice(0, 80));
   check(await page.$('#detail [data-action="retry"]') !== null, "a failed task offers Retry");
@@ -164,30 +184,30 @@ async function main() {
   const focusedRow = await page.evaluate(() => document.activeElement && document.activeElement.dataset.id);
   check(focusedRow === failing[0], "Escape closes the detail and gives focus back to the row");
   await page.click('#chips .chip[data-status="F"]');
-  await page.waitForFunction(() => !location.search.includes("status="), null, { timeout: 5000 });
+  await page.waitForFunction(() => !location.search.includes("status="), null, { timeout: 15000 });
 
   // 5. Cancel a running task through the confirmation dialog.
   await page.waitForFunction((done) => {
     const tr = document.querySelector('#rows tr[data-status="R"]');
     return tr && tr.dataset.id !== done;
-  }, runningId, { timeout: 15000, polling: 200 });
+  }, runningId, { timeout: 30000, polling: 200 });
   const victim = await page.$eval('#rows tr[data-status="R"]', (tr) => tr.dataset.id);
   await page.click(`#rows tr[data-id="${victim}"]`);
-  await page.waitForSelector('#detail [data-action="cancel"]', { timeout: 5000 });
+  await page.waitForSelector('#detail [data-action="cancel"]', { timeout: 15000 });
   await page.click('#detail [data-action="cancel"]');
   await page.waitForSelector("#confirm[open]");
   await page.screenshot({ path: path.join(SHOTS, "dashboard-desktop-confirm.png") });
   await page.click("#confirm-yes");
-  await page.waitForSelector("#detail .action-result", { timeout: 5000 });
+  await page.waitForSelector("#detail .action-result", { timeout: 15000 });
   const answer = await page.textContent("#detail .action-result");
   check(/^20[02] /.test(answer), "the API's answer is shown: " + answer);
   await page.waitForFunction((id) => {
     const tr = document.querySelector(`#rows tr[data-id="${id}"]`);
     return tr && tr.dataset.status === "C";
-  }, victim, { timeout: 15000, polling: 200 });
+  }, victim, { timeout: 30000, polling: 200 });
   const server_view = await api(base, "/tasks/" + victim);
   check(server_view.body.task_status === "C", "the server has the task cancelled");
-  await page.waitForSelector('#detail [data-action="retry"]', { timeout: 5000 });
+  await page.waitForSelector('#detail [data-action="retry"]', { timeout: 15000 });
   check(true, "the cancelled task now offers Retry");
   await page.screenshot({ path: path.join(SHOTS, "dashboard-desktop-cancelled.png") });
   await page.keyboard.press("Escape");
@@ -201,7 +221,7 @@ async function main() {
   phone.on("pageerror", (e) => problems.push("phone page error: " + e.message));
   await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(base + "/v1/api/?within_hours=24");
-  await phone.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await phone.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   const headHidden = await phone.$eval(".tasks thead", (t) => getComputedStyle(t).display === "none");
   check(headHidden, "under 700 px the table is a list of cards (works under /v1/api/ too)");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -228,19 +248,24 @@ async function main() {
   });
   keyed.on("pageerror", (e) => problems.push("keyed page error: " + e.message));
   await keyed.goto(keyedBase + "/");
-  await keyed.waitForSelector("#notice:not([hidden])", { timeout: 5000 });
+  await keyed.waitForSelector("#notice:not([hidden])", { timeout: 15000 });
   const notice = await keyed.textContent("#notice");
   check(/API key/.test(notice), "without a key the page asks for one: " + notice);
   check(await keyed.evaluate(() => document.activeElement.id) === "apikey", "the key field has focus");
   await keyed.fill("#apikey", "browser-key");
   await keyed.keyboard.press("Enter");
-  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(sawBearer, "API calls carry Authorization: Bearer");
   check(await keyed.evaluate(() => sessionStorage.getItem("vectorize.apiKey")) === "browser-key",
     "the key is kept in sessionStorage");
   check(await keyed.isHidden("#notice"), "the notice is gone once the key works");
+  await keyed.waitForFunction(() => {
+    const l = document.getElementById("live-state");
+    return l.dataset.source === "events" && /\(stream\)/.test(l.textContent);
+  }, null, { timeout: 15000 });
+  check(true, "with the key (a session cookie for EventSource) the page streams events");
   await keyed.reload();
-  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 10000 });
+  await keyed.waitForFunction(() => document.querySelectorAll("#rows tr").length >= 5, null, { timeout: 30000 });
   check(await keyed.isHidden("#notice"), "after a reload the tab still has the key");
 
   check(problems.length === 0, "no console errors, page errors or foreign requests" +

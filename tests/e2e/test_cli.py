@@ -303,9 +303,9 @@ class CliWatchTest(E2ETestCase):
         srv.start()
         return srv, task_id
 
-    def watch(self, srv, task_id, *extra):
+    def watch(self, srv, task_id, *extra, interval="0.1"):
         return subprocess.Popen(
-            [harness.vectorize_bin(), "tasks", "watch", task_id, "--interval", "0.1", *extra],
+            [harness.vectorize_bin(), "tasks", "watch", task_id, "--interval", interval, *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=cli_env(url_of(srv)))
 
@@ -322,6 +322,17 @@ class CliWatchTest(E2ETestCase):
         self.assertEqual(lines[-1], f"{tid} DONE")
         self.assertTrue(any(l.startswith(f"{tid} RUNNING") for l in lines), out)
         self.assertEqual(len(lines), len(set(lines)), "plain output repeats only changes")
+
+    def test_watch_follows_the_event_stream_not_the_interval(self):
+        # With a 60 s interval only the event stream can tell the watcher of each change in time.
+        srv, tid = self.start_kit(task_type="training", inputs={"ms": 300, "steps": 4})
+        t0 = time.monotonic()
+        code, out, err = self.finish(self.watch(srv, tid, interval="60"), timeout=30)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(code, 0, (out, err))
+        self.assertEqual(out.splitlines()[-1], f"{tid} DONE")
+        self.assertTrue(any(l.startswith(f"{tid} RUNNING 50%") for l in out.splitlines()), out)
+        self.assertLess(elapsed, 20, out)
 
     def test_watch_exits_1_when_failed(self):
         srv, tid = self.start_kit(task_type="evaluation", inputs={"fail": "permanent"})

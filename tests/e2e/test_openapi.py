@@ -203,6 +203,9 @@ class OpenApiTest(E2ETestCase):
         for path, item in self.doc["paths"].items():
             if "get" not in item or "{" in path:
                 continue
+            # Streams never end by themselves; test_events.py covers them.
+            if "text/event-stream" in item["get"]["responses"].get("200", {}).get("content", {}):
+                continue
             with self.subTest(path=path):
                 status, _ = self.check_against_document("GET", path, path)
                 self.assertEqual(status, 200)

@@ -20,6 +20,7 @@
 #include "http/routes/datasets_routes.h"
 #include "http/routes/models_routes.h"
 #include "http/routes/system_routes.h"
+#include "http/routes/task_events_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
 #include "http/routes/uploads_routes.h"
@@ -69,6 +70,9 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
+    event_log_ = std::make_unique<tasks::TaskEventLog>(16, 0);
+    events_ = std::make_unique<TaskEventStream>(*event_log_, *store_, TaskEventStream::Options{});
+    AddTaskEventRoutes(router_, *events_);
     auto db = storage::Database::Open("sqlite://" + (dir_ / "vectorize.db").string(), 1);
     if (!db) throw std::runtime_error(db.error().message);
     database_ = std::move(*db);
@@ -92,6 +96,7 @@ class ProductRouter {
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
+    events_.reset();
     model_service_.reset();
     model_registry_.reset();
     hub_importer_.reset();
@@ -110,6 +115,8 @@ class ProductRouter {
   std::filesystem::path dir_;
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
+  std::unique_ptr<tasks::TaskEventLog> event_log_;
+  std::unique_ptr<TaskEventStream> events_;
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<datasets::DatasetStore> dataset_store_;
   std::unique_ptr<datasets::DatasetService> dataset_service_;

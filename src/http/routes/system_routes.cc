@@ -33,6 +33,21 @@ void RenderTaskMetrics(std::string& out, tasks::TaskService& service, const task
                          counts[{t, tasks::TaskStatus::kQueued}]);
     }
   }
+  if (auto oldest = service.OldestQueued(); oldest) {
+    out +=
+        "# HELP vectorize_queue_oldest_age_seconds Age of the oldest queued task per type (0 when "
+        "none is queued).\n# TYPE vectorize_queue_oldest_age_seconds gauge\n";
+    std::map<tasks::TaskType, Micros> by_type(oldest->begin(), oldest->end());
+    const Micros now = NowMicros();
+    for (auto t : tasks::kAllTaskTypes) {
+      const auto it = by_type.find(t);
+      const double age = it == by_type.end()
+                             ? 0.0
+                             : static_cast<double>(std::max<Micros>(0, now - it->second)) / 1e6;
+      out += fmt::format("vectorize_queue_oldest_age_seconds{{task_type=\"{}\"}} {:.3f}\n",
+                         tasks::TaskTypeName(t), age);
+    }
+  }
   if (!engine) return;
   const auto c = engine->counters();
   out +=

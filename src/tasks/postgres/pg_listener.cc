@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "storage/postgres/connection.h"
+#include "tasks/postgres/pg_event_forwarder.h"
 #include "tasks/postgres/postgres_task_store.h"
 
 namespace vectorize::tasks {
@@ -43,7 +44,7 @@ bool PgListener::SleepFor(std::chrono::milliseconds d) {
 std::unique_ptr<Connection> PgListener::Connect() {
   Connection::Options co;
   co.url = options_.url;
-  co.application_name = "vectorize-listener";
+  co.application_name = options_.application_name;
   auto conn = Connection::Open(co);
   if (!conn) {
     // Once per outage at warn level; the retries every few seconds after it at debug.
@@ -55,8 +56,9 @@ std::unique_ptr<Connection> PgListener::Connect() {
     return nullptr;
   }
   failures_ = 0;
-  const std::string sql = fmt::format("LISTEN {}; LISTEN {}", PostgresTaskStore::kNotifyChannel,
-                                      PostgresTaskStore::kCancelChannel);
+  std::string sql = fmt::format("LISTEN {}; LISTEN {}", PostgresTaskStore::kNotifyChannel,
+                                PostgresTaskStore::kCancelChannel);
+  if (callbacks_.on_events) sql += fmt::format("; LISTEN {}", PgEventForwarder::kChannel);
   if (auto s = (*conn)->Exec(sql); !s) {
     spdlog::warn("task notifications: LISTEN failed: {}", s.error().message);
     return nullptr;
@@ -73,6 +75,8 @@ void PgListener::Dispatch(Connection& conn) {
       if (auto type = ParseTaskType(payload); type && callbacks_.on_work) callbacks_.on_work(*type);
     } else if (channel == PostgresTaskStore::kCancelChannel) {
       if (!payload.empty() && callbacks_.on_cancel) callbacks_.on_cancel(payload);
+    } else if (channel == PgEventForwarder::kChannel) {
+      if (!payload.empty() && callbacks_.on_events) callbacks_.on_events(payload);
     }
   }
 }
@@ -96,6 +100,7 @@ void PgListener::Loop() {
       if (callbacks_.on_work) {
         for (TaskType type : kAllTaskTypes) callbacks_.on_work(type);
       }
+      if (callbacks_.on_events) callbacks_.on_events("");
     }
     ever_connected = true;
     Dispatch(*conn);  // anything that arrived with LISTEN's reply

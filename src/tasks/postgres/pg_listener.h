@@ -34,6 +34,9 @@ class PgListener {
  public:
   struct Options {
     std::string url;  // the store's database URL
+    // Shown in pg_stat_activity: "vectorize-listener" for a process that runs workers,
+    // "vectorize-event-listener" for an API-only node that only follows task events.
+    std::string application_name = "vectorize-listener";
     std::chrono::milliseconds poll_timeout{100};
     std::chrono::milliseconds backoff_min{100};
     std::chrono::milliseconds backoff_max{5'000};
@@ -41,6 +44,9 @@ class PgListener {
   struct Callbacks {
     std::function<void(TaskType)> on_work;
     std::function<void(const std::string& task_id)> on_cancel;
+    // Set on API nodes: also LISTEN on PgEventForwarder::kChannel and pass each payload here;
+    // an empty payload after a reconnect means changes may have been missed meanwhile.
+    std::function<void(const std::string& payload)> on_events;
   };
 
   PgListener(Options options, Callbacks callbacks);

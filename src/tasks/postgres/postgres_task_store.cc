@@ -86,7 +86,7 @@ constexpr std::string_view kRescue =
     "attempts = CASE WHEN cancel_requested = 0 AND attempts < max_attempts "
     "  THEN attempts + 1 ELSE attempts END, "
     "run_after = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL "
-    "WHERE task_status = 'R' AND lease_expires_at < $1 RETURNING task_status";
+    "WHERE task_status = 'R' AND lease_expires_at < $1 RETURNING task_status, id";
 constexpr std::string_view kCancelQueued =
     "UPDATE {0} SET task_status = 'C', end_date = $1, updated_at = $1, error_msg = $2 "
     "WHERE id = $3 AND task_status = 'Q'";
@@ -600,6 +600,7 @@ Result<RescueReport> PostgresTaskStore::RescueExpired() {
       if (!rows) return Fail(rows.error());
       for (int i = 0; i < rows->size(); ++i) {
         const std::string status = rows->Text(i, 0);
+        report.ids.push_back(rows->Text(i, 1));
         if (status == "Q") {
           ++report.requeued;
           requeued.insert(type);
@@ -610,6 +611,19 @@ Result<RescueReport> PostgresTaskStore::RescueExpired() {
     }
     if (auto s = Notify(conn, requeued); !s) return Fail(s.error());
     return report;
+  });
+}
+
+Result<std::vector<std::pair<TaskType, Micros>>> PostgresTaskStore::OldestQueued() {
+  const storage::SqlStatement st = BuildOldestQueuedStatement();
+  return pool_->Run([&](Connection& conn) -> Result<std::vector<std::pair<TaskType, Micros>>> {
+    auto rows = conn.Query(st.sql, {});
+    if (!rows) return Fail(rows.error());
+    std::vector<std::pair<TaskType, Micros>> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      if (auto type = ParseTaskType(rows->Text(i, 0))) out.emplace_back(*type, rows->Int(i, 1));
+    }
+    return out;
   });
 }
 

@@ -62,6 +62,7 @@ class PostgresTaskStore final : public TaskStore {
                                                    const std::string& worker_id,
                                                    Micros lease) override;
   Result<RescueReport> RescueExpired() override;
+  Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override;
   Status Ping() override;
 
   // EXPLAIN of a statement (one line per plan node), for tests and benchmarks.

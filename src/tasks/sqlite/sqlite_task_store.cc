@@ -69,7 +69,7 @@ constexpr std::string_view kRescue =
     "attempts = CASE WHEN cancel_requested = 0 AND attempts < max_attempts "
     "  THEN attempts + 1 ELSE attempts END, "
     "run_after = ?1, updated_at = ?1, worker_id = NULL, lease_expires_at = NULL "
-    "WHERE task_status = 'R' AND lease_expires_at < ?1 RETURNING task_status";
+    "WHERE task_status = 'R' AND lease_expires_at < ?1 RETURNING task_status, id";
 constexpr std::string_view kCancelQueued =
     "UPDATE {0} SET task_status = 'C', end_date = ?1, updated_at = ?1, error_msg = ?2 "
     "WHERE id = ?3 AND task_status = 'Q'";
@@ -547,6 +547,7 @@ Result<RescueReport> SqliteTaskStore::RescueExpired() {
         }
         if (!*row) break;
         const std::string status = (*st)->Text(0);
+        report.ids.push_back((*st)->Text(1));
         if (status == "Q") ++report.requeued;
         if (status == "F") ++report.failed;
         if (status == "C") ++report.cancelled;
@@ -555,6 +556,26 @@ Result<RescueReport> SqliteTaskStore::RescueExpired() {
     }
     return report;
   });
+}
+
+Result<std::vector<std::pair<TaskType, Micros>>> SqliteTaskStore::OldestQueued() {
+  const storage::SqlStatement st = BuildOldestQueuedStatement();
+  auto reader = AcquireReader();
+  if (!reader) return Fail(reader.error());
+  auto stmt = (*reader)->Prepare(st.sql);
+  if (!stmt) return Fail(stmt.error());
+  std::vector<std::pair<TaskType, Micros>> out;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) {
+      (*stmt)->Reset();
+      return Fail(row.error());
+    }
+    if (!*row) break;
+    if (auto type = ParseTaskType((*stmt)->Text(0))) out.emplace_back(*type, (*stmt)->Int(1));
+  }
+  (*stmt)->Reset();
+  return out;
 }
 
 Status SqliteTaskStore::Ping() {

@@ -46,6 +46,7 @@ class SqliteTaskStore final : public TaskStore {
                                                    const std::string& worker_id,
                                                    Micros lease) override;
   Result<RescueReport> RescueExpired() override;
+  Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override;
   Status Ping() override;
 
   // Runs `sql` on a reader connection and returns EXPLAIN QUERY PLAN lines (for tests/bench).
