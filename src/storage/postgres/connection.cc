@@ -46,6 +46,7 @@ void Rows::Clear::operator()(pg_result* r) const { PQclear(r); }
 Rows::Rows(pg_result* res) : res_(res) {}
 
 int Rows::size() const { return res_ ? PQntuples(res_.get()) : 0; }
+int Rows::columns() const { return res_ ? PQnfields(res_.get()) : 0; }
 
 std::int64_t Rows::affected() const {
   if (!res_) return 0;
@@ -115,7 +116,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Options& options) {
   // Server notices ("relation … already exists, skipping") are not errors: keep them off stderr.
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<Connection>(new Connection(conn, redacted));
+  std::unique_ptr<Connection> c(new Connection(conn, redacted, options.session_sql));
+  if (auto s = c->ApplySessionSql(); !s) return Fail(s.error());
+  return c;
+}
+
+Status Connection::ApplySessionSql() {
+  if (session_sql_.empty()) return {};
+  return Exec(session_sql_);
 }
 
 Connection::~Connection() {
@@ -133,7 +141,7 @@ Status Connection::Reset() {
     return Fail(Error::Unavailable("cannot reconnect to PostgreSQL at " + redacted_url_ + ": " +
                                    Trim(PQerrorMessage(conn_))));
   }
-  return {};
+  return ApplySessionSql();
 }
 
 Error Connection::ResultError(pg_result* res, std::string_view what) {

@@ -45,6 +45,7 @@ class Rows {
 
   [[nodiscard]] int size() const;
   [[nodiscard]] bool empty() const { return size() == 0; }
+  [[nodiscard]] int columns() const;
   // Rows changed by an INSERT/UPDATE/DELETE (PQcmdTuples).
   [[nodiscard]] std::int64_t affected() const;
 
@@ -69,6 +70,10 @@ class Connection {
     std::string url;            // postgresql://… or a libpq key=value conninfo
     int connect_timeout_s = 5;  // libpq connect_timeout (the URL's own value wins)
     std::string application_name = "vectorize";
+    // Run after every (re)connect. Every statement of ours is short and index-driven; a
+    // parallel plan's worker start-up costs more than it saves (bare /tasks at 1M: 2–13 ms of
+    // execution without workers, 40–80 ms with two on a busy 2-core machine).
+    std::string session_sql = "SET max_parallel_workers_per_gather = 0";
   };
 
   // Connects. Errors: unavailable with the (redacted) URL and libpq's reason.
@@ -99,12 +104,14 @@ class Connection {
   pg_conn* raw() { return conn_; }
 
  private:
-  Connection(pg_conn* conn, std::string redacted_url)
-      : conn_(conn), redacted_url_(std::move(redacted_url)) {}
+  Connection(pg_conn* conn, std::string redacted_url, std::string session_sql)
+      : conn_(conn), redacted_url_(std::move(redacted_url)), session_sql_(std::move(session_sql)) {}
+  Status ApplySessionSql();
   Error ResultError(pg_result* res, std::string_view what);
 
   pg_conn* conn_;
   std::string redacted_url_;
+  std::string session_sql_;
   std::unordered_map<std::string, std::string> prepared_;  // sql → statement name
 };
 

@@ -72,6 +72,21 @@ class PgTest : public ::testing::Test {
   std::string base_, schema_, url_;
 };
 
+TEST_F(PgTest, SessionSettingsApplyAfterConnectAndAfterReset) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  auto show = [&] {
+    auto rows = conn->Query("SHOW max_parallel_workers_per_gather", {}, /*prepare=*/false);
+    EXPECT_TRUE(rows) << rows.error().message;
+    return rows ? rows->Text(0, 0) : std::string();
+  };
+  EXPECT_EQ(show(), "0");
+  ASSERT_TRUE(conn->Exec("SET max_parallel_workers_per_gather = 3"));
+  EXPECT_EQ(show(), "3");
+  ASSERT_TRUE(conn->Reset());
+  EXPECT_EQ(show(), "0");
+}
+
 TEST_F(PgTest, ParametersAndResults) {
   auto conn = Connect();
   ASSERT_TRUE(conn);

@@ -67,6 +67,17 @@ Result<int> Statement::Run() {
   return changes;
 }
 
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+
+Value Statement::Column(int col) const {
+  switch (sqlite3_column_type(stmt_, col)) {
+    case SQLITE_NULL: return std::monostate{};
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, col));
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, col);
+    default: return Text(col);
+  }
+}
+
 void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);

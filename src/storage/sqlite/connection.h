@@ -45,6 +45,9 @@ class Statement {
   [[nodiscard]] std::optional<std::int64_t> OptInt(int col) const;
   [[nodiscard]] std::optional<double> OptDouble(int col) const;
   [[nodiscard]] std::optional<std::string> OptText(int col) const;
+  // Columns of the current row, and a column's value in the type SQLite stored it as.
+  [[nodiscard]] int ColumnCount() const;
+  [[nodiscard]] Value Column(int col) const;
 
  private:
   friend class Connection;
