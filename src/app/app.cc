@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/embeddings_wiring.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
+#include "http/routes/embeddings_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/tasks_routes.h"
@@ -95,6 +97,10 @@ struct App::Parts {
   http::HttpMetrics http_metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // Embeddings (SPEC §3.3): the counter writes through `database`, declared first so it outlives
+  // them; Stop() flushes the counter after the server stopped.
+  std::unique_ptr<storage::Database> embeddings_database;
+  std::unique_ptr<EmbeddingsParts> embeddings;
 };
 
 App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -134,6 +140,16 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
+    {
+      auto database = storage::Database::Open(c.EffectiveDatabaseUrl(), 2);
+      if (!database) return Fail(database.error());
+      p->embeddings_database = std::move(*database);
+      auto lookup = p->options.model_lookup
+                        ? p->options.model_lookup
+                        : ModelFolderLookup(std::filesystem::path(c.data_dir) / "models");
+      p->embeddings = BuildEmbeddings(c, *p->embeddings_database, std::move(lookup));
+      http::AddEmbeddingRoutes(p->router, *p->embeddings->service);
+    }
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -150,6 +166,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
 }
 
 Status App::Start() {
+  if (parts_->embeddings) parts_->embeddings->counter->Start();
   if (parts_->engine) parts_->engine->Start();
   if (parts_->listener) parts_->listener->Start();
   if (parts_->server) {
@@ -173,6 +190,7 @@ void App::Stop() {
   if (parts_->listener) parts_->listener->Stop();
   if (parts_->engine) parts_->engine->Stop();
   if (parts_->server) parts_->server->Stop();
+  if (parts_->embeddings) parts_->embeddings->counter->Stop();  // flushes the last counts
 }
 
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }

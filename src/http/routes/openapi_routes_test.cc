@@ -14,7 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "embeddings/embedding_service.h"
 #include "http/http_metrics.h"
+#include "http/routes/embeddings_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_json.h"
 #include "http/routes/tasks_routes.h"
@@ -63,6 +65,7 @@ class ProductRouter {
     AddSystemRoutes(router_, *service_, nullptr, metrics_);
     AddOpenApiRoutes(router_);
     AddWebRoutes(router_);
+    AddEmbeddingRoutes(router_, embedding_service_);
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
@@ -79,6 +82,20 @@ class ProductRouter {
   std::unique_ptr<tasks::SqliteTaskStore> store_;
   std::unique_ptr<tasks::TaskService> service_;
   HttpMetrics metrics_;
+  // Embeddings routes need a service; no model is ever found or loaded here.
+  embeddings::ModelCache model_cache_{
+      [](const embeddings::ModelRef&) -> Result<std::shared_ptr<embeddings::EmbeddingModel>> {
+        return Fail(Error::NotFound("no models in this test"));
+      },
+      {},
+      1};
+  embeddings::EmbeddingService embedding_service_{
+      [](std::string_view) -> Result<embeddings::ModelRef> {
+        return Fail(Error::NotFound("no models in this test"));
+      },
+      model_cache_,
+      nullptr,
+      {}};
   Router router_;
 };
 
