@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VECTORIZE_BIN:-build/vectorize}
 PY=/usr/bin/python3
-REQ=${REQUESTS:-40}
+REQ=${REQUESTS:-10}
 WORK=$(mktemp -d /tmp/vz-bench-emb.XXXXXX)
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
@@ -45,10 +45,12 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 A=$(load --file "$WORK/short.jsonl" --batch 32 --clients 1 --requests "$REQ")
 B=$(load --file "$WORK/short.jsonl" --batch 1 --clients 16 --requests $((REQ * 32)))
 C=$(load --file "$WORK/long.jsonl" --batch 32 --clients 1 --requests $((REQ / 4 + 1)))
-PA=$(pyref --ids-file "$WORK/short.ids.jsonl" --batch-size 32 | tail -1)
-head -n $((REQ * 8)) "$WORK/short.ids.jsonl" > "$WORK/short1.ids.jsonl"
+head -n $((REQ * 32)) "$WORK/short.ids.jsonl" > "$WORK/shortA.ids.jsonl"
+PA=$(pyref --ids-file "$WORK/shortA.ids.jsonl" --batch-size 32 | tail -1)
+head -n $((REQ * 16)) "$WORK/short.ids.jsonl" > "$WORK/short1.ids.jsonl"
 PB=$(pyref --ids-file "$WORK/short1.ids.jsonl" --batch-size 1 | tail -1)
-PC=$(pyref --ids-file "$WORK/long.ids.jsonl" --batch-size 32 | tail -1)
+head -n $(((REQ / 4 + 1) * 32)) "$WORK/long.ids.jsonl" > "$WORK/longC.ids.jsonl"
+PC=$(pyref --ids-file "$WORK/longC.ids.jsonl" --batch-size 32 | tail -1)
 
 echo "model: 6 layers x 384 hidden, 12 heads, 1536 FFN (random), normalised; $(nproc) cores"
 printf "%-38s %12s %9s %9s %12s %9s %9s %7s\n" workload "vz sent/s" "p50 ms" "p99 ms" "py sent/s" "p50 ms" "p99 ms" ratio

@@ -47,9 +47,6 @@ bool ValidTag(std::string_view tag) {
 }  // namespace
 
 embeddings::ModelLoader EncoderModelLoader(int intra_op_threads) {
-  if (intra_op_threads <= 0) {
-    intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
   return
       [intra_op_threads](
           const embeddings::ModelRef& ref) -> Result<std::shared_ptr<embeddings::EmbeddingModel>> {

@@ -20,7 +20,9 @@ struct EmbeddingsParts {
 };
 
 // Loads a model folder with inference::Encoder (weights) and tokenizer::Tokenizer
-// (tokenizer.json). intra_op_threads 0 = one per core.
+// (tokenizer.json). intra_op_threads 0 = libtorch's default (one per physical core; on this
+// project's 2-vCPU machines that is 1 — a second OpenMP thread on a hyperthread sibling only
+// spins against the first).
 embeddings::ModelLoader EncoderModelLoader(int intra_op_threads);
 
 // Finds models as folders <models_dir>/<tag> (the layout the model registry stores them in):

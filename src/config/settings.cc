@@ -296,7 +296,8 @@ constexpr std::array kSettings = {
     Setting{.key = "inference_threads",
             .env = "VECTORIZE_INFERENCE_THREADS",
             .section = "embeddings",
-            .help = "Threads of one forward pass (intra-op); 0 = one per core.",
+            .help = "Threads of one forward pass (intra-op); 0 = libtorch's default, one per "
+                    "physical core.",
             .field = [](Config& c) -> FieldRef { return &c.inference_threads; },
             .range = {.min = 0, .max = 256}},
     Setting{.key = "embeddings_counter_flush_seconds",
