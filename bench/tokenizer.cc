@@ -3,7 +3,7 @@
 // several pieces, capitals, digits, punctuation, a few accented words) and encodes it line by
 // line, as the embeddings service does with its inputs. Prints tokens/s and MB/s.
 //
-//   build/tokenizer_bench [--tokenizer tests/testdata/tokenizer/tokenizer.json] [--lines 200000]
+//   build/tokenizer_bench [--tokenizer tests/testdata/tokenizer.json] [--lines 200000]
 
 #include "tokenizer/tokenizer.h"
 
@@ -16,7 +16,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"WordPiece tokenizer throughput"};
-  std::string path = "tests/testdata/tokenizer/tokenizer.json";
+  std::string path = "tests/testdata/tokenizer.json";
   std::size_t lines = 200000;
   int rounds = 3;
   app.add_option("--tokenizer", path, "tokenizer.json to load");
