@@ -42,17 +42,19 @@ load() { python3 bench/embeddings_load.py run --url "$URL" --model minilm "$@"; 
 pyref() { $PY tests/fixtures/reference_embed.py bench --model "$MODEL" "$@"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
-A=$(load --file "$WORK/short.jsonl" --batch 32 --clients 1 --requests "$REQ")
-B=$(load --file "$WORK/short.jsonl" --batch 1 --clients 16 --requests $((REQ * 32)))
-C=$(load --file "$WORK/long.jsonl" --batch 32 --clients 1 --requests $((REQ / 4 + 1)))
+# Each workload runs on the server and then in Python right after, so that the load of a shared
+# machine drifts as little as possible between the two figures of a ratio.
 head -n $((REQ * 32)) "$WORK/short.ids.jsonl" > "$WORK/shortA.ids.jsonl"
-PA=$(pyref --ids-file "$WORK/shortA.ids.jsonl" --batch-size 32 | tail -1)
 head -n $((REQ * 16)) "$WORK/short.ids.jsonl" > "$WORK/short1.ids.jsonl"
-PB=$(pyref --ids-file "$WORK/short1.ids.jsonl" --batch-size 1 | tail -1)
 head -n $(((REQ / 4 + 1) * 32)) "$WORK/long.ids.jsonl" > "$WORK/longC.ids.jsonl"
+A=$(load --file "$WORK/short.jsonl" --batch 32 --clients 1 --requests "$REQ")
+PA=$(pyref --ids-file "$WORK/shortA.ids.jsonl" --batch-size 32 | tail -1)
+B=$(load --file "$WORK/short.jsonl" --batch 1 --clients 16 --requests $((REQ * 32)))
+PB=$(pyref --ids-file "$WORK/short1.ids.jsonl" --batch-size 1 | tail -1)
+C=$(load --file "$WORK/long.jsonl" --batch 32 --clients 1 --requests $((REQ / 4 + 1)))
 PC=$(pyref --ids-file "$WORK/longC.ids.jsonl" --batch-size 32 | tail -1)
 
-echo "model: 6 layers x 384 hidden, 12 heads, 1536 FFN (random), normalised; $(nproc) cores"
+echo "model: 6 layers x 384 hidden, 12 heads, 1536 FFN (random), normalised; $(nproc) vCPUs; load $(cut -d" " -f1-3 /proc/loadavg)"
 printf "%-38s %12s %9s %9s %12s %9s %9s %7s\n" workload "vz sent/s" "p50 ms" "p99 ms" "py sent/s" "p50 ms" "p99 ms" ratio
 row() {
   local name=$1 v=$2 p=$3
