@@ -1,38 +1,17 @@
 #include "app/embeddings_wiring.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
-
-#include "inference/encoder.h"
-#include "tokenizer/tokenizer.h"
+#include <vector>
 
 namespace vectorize::app {
 
 namespace {
-
-// inference::Encoder + the folder's tokenizer, seen as an embeddings::EmbeddingModel.
-class EncoderEmbeddingModel : public embeddings::EmbeddingModel {
- public:
-  EncoderEmbeddingModel(std::unique_ptr<inference::Encoder> encoder,
-                        std::shared_ptr<const tokenizer::Tokenizer> tokenizer)
-      : encoder_(std::move(encoder)), tokenizer_(std::move(tokenizer)) {}
-
-  Result<std::vector<std::vector<float>>> Embed(
-      const std::vector<std::vector<std::int32_t>>& sequences) override {
-    return encoder_->Embed(sequences);
-  }
-  int dimension() const override { return encoder_->dimension(); }
-  int max_seq_length() const override { return encoder_->max_seq_length(); }
-  int vocab_size() const override { return encoder_->vocab_size(); }
-  bool normalizes() const override { return encoder_->normalizes(); }
-  const tokenizer::Tokenizer& tokenizer() const override { return *tokenizer_; }
-
- private:
-  std::unique_ptr<inference::Encoder> encoder_;
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
-};
 
 bool ValidTag(std::string_view tag) {
   if (tag.empty() || tag.size() > 200 || tag == "." || tag == "..") return false;
@@ -44,20 +23,58 @@ bool ValidTag(std::string_view tag) {
   return true;
 }
 
+// The encoder plugin (encoder_plugin.cc, built as libvectorize_encoder.so beside the binary) is
+// loaded on the first model load, so that libtorch — 2 s of start-up and tens of MB — is only
+// paid by a process that embeds: the CLI and an idle server start without it.
+using LoaderFactory = void* (*)(int);
+
+Result<embeddings::ModelLoader> LoadEncoderPlugin(int intra_op_threads) {
+  std::vector<std::string> candidates;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back((exe.parent_path() / kEncoderPluginName).string());
+  candidates.emplace_back(kEncoderPluginName);  // the dynamic linker's search path
+  std::string errors;
+  for (const std::string& path : candidates) {
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* e = dlerror();
+      errors += fmt::format("; {}", e != nullptr ? e : path);
+      continue;
+    }
+    // Never closed: models and their vtables live in it until the process ends.
+    auto factory = reinterpret_cast<LoaderFactory>(dlsym(handle, "vz_encoder_loader_create"));
+    if (factory == nullptr) return Fail(Error::Internal(path + " has no loader factory"));
+    std::unique_ptr<embeddings::ModelLoader> loader(
+        static_cast<embeddings::ModelLoader*>(factory(intra_op_threads)));
+    spdlog::info("embeddings: inference module {} loaded", path);
+    return std::move(*loader);
+  }
+  return Fail(Error::Unavailable("cannot load the inference module" + errors));
+}
+
 }  // namespace
 
 embeddings::ModelLoader EncoderModelLoader(int intra_op_threads) {
+  struct State {
+    std::mutex mu;
+    embeddings::ModelLoader loader;
+  };
+  auto state = std::make_shared<State>();
   return
-      [intra_op_threads](
+      [state, intra_op_threads](
           const embeddings::ModelRef& ref) -> Result<std::shared_ptr<embeddings::EmbeddingModel>> {
-        auto info = modelfiles::InspectModelDir(ref.path);
-        if (!info) return Fail(info.error());
-        auto tok = tokenizer::Tokenizer::FromFile(info->tokenizer_file);
-        if (!tok) return Fail(tok.error());
-        auto encoder = inference::Encoder::Load(*info, {.intra_op_threads = intra_op_threads});
-        if (!encoder) return Fail(encoder.error());
-        return std::shared_ptr<embeddings::EmbeddingModel>(
-            std::make_shared<EncoderEmbeddingModel>(std::move(*encoder), std::move(*tok)));
+        embeddings::ModelLoader loader;
+        {
+          std::lock_guard lock(state->mu);
+          if (!state->loader) {
+            auto loaded = LoadEncoderPlugin(intra_op_threads);
+            if (!loaded) return Fail(loaded.error());
+            state->loader = std::move(*loaded);
+          }
+          loader = state->loader;
+        }
+        return loader(ref);
       };
 }
 
@@ -95,8 +112,8 @@ std::unique_ptr<EmbeddingsParts> BuildEmbeddings(const config::Config& c,
       EncoderModelLoader(c.inference_threads), batcher,
       static_cast<std::size_t>(c.embeddings_cached_models));
   parts->counter = std::make_unique<embeddings::RequestCounter>(
-      database, std::chrono::milliseconds(
-                    static_cast<std::int64_t>(c.embeddings_counter_flush_seconds * 1000.0)));
+      database,
+      std::chrono::milliseconds(static_cast<std::int64_t>(c.embeddings_flush_seconds * 1000.0)));
   parts->service = std::make_unique<embeddings::EmbeddingService>(
       std::move(lookup), *parts->cache, parts->counter.get(),
       embeddings::EmbeddingServiceOptions{c.embeddings_max_inputs, c.embeddings_max_tokens});

@@ -19,10 +19,15 @@ struct EmbeddingsParts {
   std::unique_ptr<embeddings::EmbeddingService> service;
 };
 
+// File name of the encoder plugin (encoder_plugin.cc), looked for beside the executable, then on
+// the dynamic linker's search path.
+inline constexpr const char* kEncoderPluginName = "libvectorize_encoder.so";
+
 // Loads a model folder with inference::Encoder (weights) and tokenizer::Tokenizer
-// (tokenizer.json). intra_op_threads 0 = libtorch's default (one per physical core; on this
-// project's 2-vCPU machines that is 1 — a second OpenMP thread on a hyperthread sibling only
-// spins against the first).
+// (tokenizer.json), through the encoder plugin, which is loaded on the first call (errors:
+// unavailable when it cannot be found). intra_op_threads 0 = libtorch's default (one per physical
+// core; on this project's 2-vCPU machines that is 1 — a second OpenMP thread on a hyperthread
+// sibling only spins against the first).
 embeddings::ModelLoader EncoderModelLoader(int intra_op_threads);
 
 // Finds models as folders <models_dir>/<tag> (the layout the model registry stores them in):

@@ -80,9 +80,9 @@ struct Config {
   // VECTORIZE_INFERENCE_THREADS: intra-op threads of a forward pass; 0 = libtorch's default (one
   // per physical core). More threads than physical cores spin against each other.
   int inference_threads = 0;
-  // VECTORIZE_EMBEDDINGS_COUNTER_FLUSH_SECONDS: how often request counts are written to the
+  // VECTORIZE_EMBEDDINGS_FLUSH_SECONDS: how often request counts are written to the
   // database (also on shutdown); counts are kept in memory in between.
-  double embeddings_counter_flush_seconds = 5;
+  double embeddings_flush_seconds = 5;
 
   // The effective database URL: database_url when set, else "sqlite://" + data_dir (trailing
   // '/' removed) + "/vectorize.db". The text after "sqlite://" is the file path as given, so an

@@ -300,11 +300,11 @@ constexpr std::array kSettings = {
                     "physical core.",
             .field = [](Config& c) -> FieldRef { return &c.inference_threads; },
             .range = {.min = 0, .max = 256}},
-    Setting{.key = "embeddings_counter_flush_seconds",
-            .env = "VECTORIZE_EMBEDDINGS_COUNTER_FLUSH_SECONDS",
+    Setting{.key = "embeddings_flush_seconds",
+            .env = "VECTORIZE_EMBEDDINGS_FLUSH_SECONDS",
             .section = "embeddings",
             .help = "Seconds between writes of the per-day request counters (also on shutdown).",
-            .field = [](Config& c) -> FieldRef { return &c.embeddings_counter_flush_seconds; },
+            .field = [](Config& c) -> FieldRef { return &c.embeddings_flush_seconds; },
             .range = {.min = 0.01, .max = 3600}},
 };
 

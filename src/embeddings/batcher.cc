@@ -36,7 +36,10 @@ Result<std::vector<std::vector<float>>> Batcher::Embed(
   if (sequences.empty()) return std::move(request.vectors);
   std::unique_lock lock(mu_);
   if (stopping_) return Fail(Error::Unavailable("the model is being unloaded; try again"));
-  if (queue_.size() + sequences.size() > static_cast<std::size_t>(options_.queue_capacity)) {
+  // A request larger than the whole queue is still admitted into an empty one (the request
+  // limits bound it): refusing it would send the client into retries that can never succeed.
+  if (!queue_.empty() &&
+      queue_.size() + sequences.size() > static_cast<std::size_t>(options_.queue_capacity)) {
     return Fail(Error::ResourceExhausted(
         "the embedding queue of this model is full; retry after a short wait"));
   }

@@ -5,7 +5,8 @@
 // the model and hands every request its vectors in its own order.
 //
 // The queue is bounded: a request whose sequences do not all fit is refused at once
-// (resource_exhausted → 429) and nothing of it is queued.
+// (resource_exhausted → 429) and nothing of it is queued — except into an empty queue, which
+// takes any request (else one larger than the queue could never succeed).
 // Thread safety: Embed may be called from any number of threads. The destructor fails queued
 // requests with unavailable and waits for the forward pass in progress.
 

@@ -156,6 +156,17 @@ TEST(BatcherTest, FullQueueRefusesWholeRequestAtOnce) {
   EXPECT_EQ((*r2)[2], Expected(three[2]));
 }
 
+TEST(BatcherTest, EmptyQueueAdmitsARequestLargerThanTheQueue) {
+  auto model = std::make_shared<StandInModel>();
+  Batcher batcher(model,
+                  {.max_batch = 2, .wait = std::chrono::microseconds(0), .queue_capacity = 3});
+  std::vector<Ids> seqs;
+  for (int i = 0; i < 7; ++i) seqs.push_back({101, i, 102});
+  auto out = batcher.Embed(seqs);
+  ASSERT_TRUE(out) << out.error().message;
+  for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ((*out)[i], Expected(seqs[i]));
+}
+
 TEST(BatcherTest, ModelErrorsReachEveryRequestOfThePass) {
   auto model = std::make_shared<StandInModel>();
   model->fail_ = true;

@@ -67,7 +67,7 @@ class EmbeddingsTest(E2ETestCase):
         cls.server = harness.Server(
             harness.vectorize_bin(), args=["--no-workers"], workdir=cls.workdir,
             env={"VECTORIZE_EMBEDDINGS_MAX_INPUTS": "8", "VECTORIZE_EMBEDDINGS_MAX_TOKENS": "200",
-                 "VECTORIZE_EMBEDDINGS_COUNTER_FLUSH_SECONDS": "0.2"})
+                 "VECTORIZE_EMBEDDINGS_FLUSH_SECONDS": "0.2"})
         cls.class_servers = (cls.server,)
         cls.server.start()
 
@@ -239,7 +239,7 @@ class EmbeddingsCounterPersistenceTest(E2ETestCase):
         models = os.path.join(workdir, "data", "models")
         make_model(os.path.join(models, "m"), "--seed", "4")
         # A long flush interval: the counts reach the database on shutdown.
-        env = {"VECTORIZE_EMBEDDINGS_COUNTER_FLUSH_SECONDS": "3600"}
+        env = {"VECTORIZE_EMBEDDINGS_FLUSH_SECONDS": "3600"}
         srv = self.start_server(harness.vectorize_bin(), args=["--no-workers"], env=env,
                                 workdir=workdir)
         for _ in range(2):
