@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/embeddings_wiring.h"
 #include "datasets/dataset_service.h"
 #include "datasets/dataset_store.h"
 #include "datasets/hub_import.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
 #include "http/routes/datasets_routes.h"
+#include "http/routes/embeddings_routes.h"
 #include "http/routes/models_routes.h"
 #include "http/routes/openapi_routes.h"
 #include "http/routes/system_routes.h"
@@ -130,6 +132,9 @@ struct App::Parts {
   http::HttpMetrics http_metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // Embeddings (SPEC §3.3): the counter writes through `database`, declared first so it outlives
+  // them; Stop() flushes the counter after the server stopped.
+  std::unique_ptr<EmbeddingsParts> embeddings;
 };
 
 App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -213,6 +218,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   models::ModelServiceOptions mo;
   mo.data_dir = c.data_dir;
   mo.max_model_bytes = std::max<std::uint64_t>(c.max_upload_bytes, 8ull << 30);
+  // A deleted model leaves the inference cache at once (embeddings are built further down).
+  mo.evict = [parts = p.get()](const std::string& model_id) {
+    if (parts->embeddings) parts->embeddings->service->Evict(model_id);
+  };
   // A model is registered only after it loads (SPEC §3.2): a real forward pass on libtorch, in
   // a child process (vectorize-model-check beside this binary) so the server never loads torch
   // for an upload.
@@ -269,6 +278,13 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
       std::filesystem::create_directories(upload_tmp, ec);
       http::AddUploadRoutes(p->router, *p->model_service, upload_tmp.string());
     }
+    {
+      // Models come from the registry (ready ones only); a delete evicts the loaded copy.
+      auto lookup = p->options.model_lookup ? p->options.model_lookup
+                                            : RegistryModelLookup(*p->model_registry, c.data_dir);
+      p->embeddings = BuildEmbeddings(c, *p->database, std::move(lookup));
+      http::AddEmbeddingRoutes(p->router, *p->embeddings->service);
+    }
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -289,6 +305,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
 Status App::Start() {
   if (parts_->event_forwarder) parts_->event_forwarder->Start();
   if (parts_->task_events) parts_->task_events->Start();
+  if (parts_->embeddings) parts_->embeddings->counter->Start();
   if (parts_->engine) parts_->engine->Start();
   if (parts_->listener) parts_->listener->Start();
   if (parts_->server) {
@@ -314,6 +331,7 @@ void App::Stop() {
   if (parts_->event_forwarder) parts_->event_forwarder->Stop();  // the engine's last changes
   if (parts_->task_events) parts_->task_events->Stop();          // ends the event streams
   if (parts_->server) parts_->server->Stop();
+  if (parts_->embeddings) parts_->embeddings->counter->Stop();  // flushes the last counts
 }
 
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }

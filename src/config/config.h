@@ -73,6 +73,24 @@ struct Config {
   // --- task events
   // VECTORIZE_EVENTS_HEARTBEAT_SECONDS: heartbeat comment interval of GET /tasks/events.
   double events_heartbeat_seconds = 15;
+  // --- embeddings (POST /embeddings; SPEC §3.3)
+  // VECTORIZE_EMBEDDINGS_MAX_BATCH: sequences per forward pass. Larger batches amortise the
+  // per-call cost; smaller ones bound the latency a request can add to another.
+  int embeddings_max_batch = 32;
+  // VECTORIZE_EMBEDDINGS_BATCH_WAIT_MS: how long the batcher waits for more requests once one
+  // arrived (0 = run at once). A few ms lets concurrent single requests share a forward pass.
+  double embeddings_batch_wait_ms = 2;
+  int embeddings_queue_size = 1024;  // VECTORIZE_EMBEDDINGS_QUEUE_SIZE: queued sequences per model; full → 429
+  int embeddings_max_inputs = 2048;  // VECTORIZE_EMBEDDINGS_MAX_INPUTS: inputs per request; more → 413
+  // VECTORIZE_EMBEDDINGS_MAX_TOKENS: tokens per request after truncation; more → 413.
+  int embeddings_max_tokens = 300000;
+  int embeddings_cached_models = 2;  // VECTORIZE_EMBEDDINGS_CACHED_MODELS: loaded models kept (LRU)
+  // VECTORIZE_INFERENCE_THREADS: intra-op threads of a forward pass; 0 = libtorch's default (one
+  // per physical core). More threads than physical cores spin against each other.
+  int inference_threads = 0;
+  // VECTORIZE_EMBEDDINGS_FLUSH_SECONDS: how often request counts are written to the
+  // database (also on shutdown); counts are kept in memory in between.
+  double embeddings_flush_seconds = 5;
 
   // The effective database URL: database_url when set, else "sqlite://" + data_dir (trailing
   // '/' removed) + "/vectorize.db". The text after "sqlite://" is the file path as given, so an

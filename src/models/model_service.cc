@@ -4,8 +4,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 
 #include "common/uuid.h"
@@ -70,7 +70,7 @@ Status ModelService::Delete(const std::string& id) {
   std::error_code ec;
   fs::remove_all(ModelPath(options_.data_dir, model->tag), ec);
   if (ec) spdlog::warn("model {} deleted but its folder stays: {}", model->tag, ec.message());
-  if (options_.evict) options_.evict(model->tag);
+  if (options_.evict) options_.evict(id);
   spdlog::info("model {} ({}) deleted", model->tag, id);
   return {};
 }
@@ -193,15 +193,14 @@ Result<tasks::TaskDetail> ModelService::StartGitHubUpload(const GitHubUploadRequ
     auto folders = ModelFoldersFromPaths(tree->files);
     if (!path.empty()) {
       if (std::find(folders.begin(), folders.end(), path) == folders.end()) {
-        bool exists = std::any_of(tree->files.begin(), tree->files.end(), [&](const auto& f) {
-          return f.starts_with(path + "/");
-        });
+        bool exists = std::any_of(tree->files.begin(), tree->files.end(),
+                                  [&](const auto& f) { return f.starts_with(path + "/"); });
         if (!exists)
-          return Fail(Error::NotFound(fmt::format("{}/{} has no folder \"{}\" at {}", req.owner,
-                                                  req.repo, path, req.ref)));
-        return Fail(Error::Validation({FieldError{
-            {"body", "path"},
-            fmt::format("\"{}\" holds no model (config.json) at {}", path, req.ref)}}));
+          return Fail(Error::NotFound(
+              fmt::format("{}/{} has no folder \"{}\" at {}", req.owner, req.repo, path, req.ref)));
+        return Fail(Error::Validation(
+            {FieldError{{"body", "path"},
+                        fmt::format("\"{}\" holds no model (config.json) at {}", path, req.ref)}}));
       }
     } else if (folders.empty()) {
       return Fail(Error::Validation({FieldError{
@@ -212,11 +211,11 @@ Result<tasks::TaskDetail> ModelService::StartGitHubUpload(const GitHubUploadRequ
     } else if (folders.size() > 1) {
       std::vector<std::string> names;
       for (const auto& f : folders) names.push_back(f.empty() ? "." : f);
-      return Fail(Error::Validation({FieldError{
-          {"body", "path"},
-          fmt::format("{}/{} holds {} model folders ({}); name one with \"path\"", req.owner,
-                      req.repo, folders.size(), fmt::join(names, ", ")),
-          "missing"}}));
+      return Fail(Error::Validation(
+          {FieldError{{"body", "path"},
+                      fmt::format("{}/{} holds {} model folders ({}); name one with \"path\"",
+                                  req.owner, req.repo, folders.size(), fmt::join(names, ", ")),
+                      "missing"}}));
     }
   }
   Model m;

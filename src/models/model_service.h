@@ -28,7 +28,7 @@
 namespace vectorize::models {
 
 // Called after a model is deleted so that a loaded copy is dropped (the inference cache).
-using EvictHook = std::function<void(const std::string& tag)>;
+using EvictHook = std::function<void(const std::string& model_id)>;
 
 struct ModelServiceOptions {
   std::filesystem::path data_dir;

@@ -19,6 +19,9 @@
 #include "http/http_metrics.h"
 #include "http/routes/datasets_routes.h"
 #include "http/routes/models_routes.h"
+#include "embeddings/embedding_service.h"
+#include "http/http_metrics.h"
+#include "http/routes/embeddings_routes.h"
 #include "http/routes/system_routes.h"
 #include "http/routes/task_events_routes.h"
 #include "http/routes/task_json.h"
@@ -93,6 +96,7 @@ class ProductRouter {
                                                             nullptr, *hub_, *github_, mo);
     AddModelRoutes(router_, *model_service_);
     AddUploadRoutes(router_, *model_service_, dir_.string());
+    AddEmbeddingRoutes(router_, embedding_service_);
   }
   ~ProductRouter() {
     // The database closes before its directory goes.
@@ -127,6 +131,20 @@ class ProductRouter {
   std::unique_ptr<models::ModelRegistry> model_registry_;
   std::unique_ptr<models::ModelService> model_service_;
   HttpMetrics metrics_;
+  // Embeddings routes need a service; no model is ever found or loaded here.
+  embeddings::ModelCache model_cache_{
+      [](const embeddings::ModelRef&) -> Result<std::shared_ptr<embeddings::EmbeddingModel>> {
+        return Fail(Error::NotFound("no models in this test"));
+      },
+      {},
+      1};
+  embeddings::EmbeddingService embedding_service_{
+      [](std::string_view) -> Result<embeddings::ModelRef> {
+        return Fail(Error::NotFound("no models in this test"));
+      },
+      model_cache_,
+      nullptr,
+      {}};
   Router router_;
 };
 

@@ -1,0 +1,47 @@
+#include "http/routes/embeddings_routes.h"
+
+#include <boost/json/object.hpp>
+
+#include "http/routes/embeddings_json.h"
+
+namespace vectorize::http {
+namespace {
+
+using embeddings::EmbeddingService;
+
+// ErrorResponse, with the request-limit errors answered 413 rather than 429.
+Response EmbeddingsError(const Error& error) {
+  Response r = ErrorResponse(error);
+  if (error.public_code == embeddings::kPayloadTooLarge) r.status = 413;
+  return r;
+}
+
+Response CreateEmbeddings(EmbeddingService& service, Request& req) {
+  auto body = ParseEmbeddingsRequest(req.body);
+  if (!body) return EmbeddingsError(body.error());
+  auto result = service.Embed(body->request);
+  if (!result) return EmbeddingsError(result.error());
+  return Response::Text(200, EmbeddingsResponseJson(*result, body->request.model, body->format),
+                        "application/json");
+}
+
+Response GetEmbeddingCounter(EmbeddingService& service, Request& req) {
+  auto days = service.Counter(req.PathParam("tag"));
+  if (!days) return EmbeddingsError(days.error());
+  boost::json::object out;
+  for (const auto& [day, count] : *days) out[day] = count;
+  return Response::Json(200, out);
+}
+
+}  // namespace
+
+void AddEmbeddingRoutes(Router& router, EmbeddingService& service) {
+  router.Add("POST", "/embeddings",
+             [&service](Request& r) { return CreateEmbeddings(service, r); });
+  router.Add("POST", "/v1/embeddings",
+             [&service](Request& r) { return CreateEmbeddings(service, r); });
+  router.Add("GET", "/embeddings/counter/{tag}",
+             [&service](Request& r) { return GetEmbeddingCounter(service, r); });
+}
+
+}  // namespace vectorize::http
