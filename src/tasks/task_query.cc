@@ -150,8 +150,13 @@ void AppendArms(TaskType type, const std::vector<TaskStatus>& statuses, bool by_
                     ? fmt::format("(span_class = {} AND created_at >= ${})", k, kFirstSpanParam + k)
                     : fmt::format("span_class = {}", k);
     }
-    arms.push_back(fmt::format("{} WHERE created_at < $1 AND end_date >= $1 AND ({}){}{}", head,
-                               ranges, status_cond, tag_cond));
+    // OFFSET 0 fences the arm: the page's ORDER BY … LIMIT (cap_arms) cannot be pushed into an
+    // ordered scan of created_at that filters on end_date. A generic plan (paginated pages are
+    // prepared) would otherwise pick that scan, and when nothing straddles the cutoff it reads the
+    // whole index looking for rows that do not exist (245–355 ms at 1M instead of 1.4–1.6 ms).
+    arms.push_back(fmt::format(
+        "SELECT * FROM ({} WHERE created_at < $1 AND end_date >= $1 AND ({}){}{} OFFSET 0) s", head,
+        ranges, status_cond, tag_cond));
     return;
   }
   for (int k = 0; k < kSpanClasses; ++k) {
