@@ -80,8 +80,10 @@ struct Config {
   // VECTORIZE_EMBEDDINGS_BATCH_WAIT_MS: how long the batcher waits for more requests once one
   // arrived (0 = run at once). A few ms lets concurrent single requests share a forward pass.
   double embeddings_batch_wait_ms = 2;
-  int embeddings_queue_size = 1024;  // VECTORIZE_EMBEDDINGS_QUEUE_SIZE: queued sequences per model; full → 429
-  int embeddings_max_inputs = 2048;  // VECTORIZE_EMBEDDINGS_MAX_INPUTS: inputs per request; more → 413
+  int embeddings_queue_size =
+      1024;  // VECTORIZE_EMBEDDINGS_QUEUE_SIZE: queued sequences per model; full → 429
+  int embeddings_max_inputs =
+      2048;  // VECTORIZE_EMBEDDINGS_MAX_INPUTS: inputs per request; more → 413
   // VECTORIZE_EMBEDDINGS_MAX_TOKENS: tokens per request after truncation; more → 413.
   int embeddings_max_tokens = 300000;
   int embeddings_cached_models = 2;  // VECTORIZE_EMBEDDINGS_CACHED_MODELS: loaded models kept (LRU)

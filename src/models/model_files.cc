@@ -133,7 +133,8 @@ std::vector<std::string> ModelFoldersFromPaths(const std::vector<std::string>& f
       dirs.insert("");
     } else if (f.ends_with("/config.json")) {
       std::string dir = f.substr(0, f.size() - std::string("/config.json").size());
-      const std::string last = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
+      const std::string last =
+          dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
       if (!IsModuleConfig(last + "/config.json")) dirs.insert(dir);
     }
   }

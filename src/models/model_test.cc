@@ -142,8 +142,8 @@ TEST(ModelFolderTest, FindsModelFoldersAndPrunes) {
 }
 
 TEST(ModelFolderTest, FromGitHubTreePaths) {
-  EXPECT_EQ(ModelFoldersFromPaths({"README.md", "config.json", "1_Pooling/config.json",
-                                   "onnx/config.json"}),
+  EXPECT_EQ(ModelFoldersFromPaths(
+                {"README.md", "config.json", "1_Pooling/config.json", "onnx/config.json"}),
             (std::vector<std::string>{""}));
   EXPECT_EQ(ModelFoldersFromPaths({"a/config.json", "a/1_Pooling/config.json", "b/c/config.json",
                                    "docs/index.md", "b/c/2_Dense/config.json"}),

@@ -1,7 +1,7 @@
 #include "models/subprocess_check.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,8 +30,8 @@ LoadCheck SubprocessLoadCheck(std::string exe) {
     close(fds[1]);
     if (rc != 0) {
       close(fds[0]);
-      return Fail(Error::Unavailable(fmt::format("cannot run the model load check {}: {}", exe,
-                                                 std::strerror(rc))));
+      return Fail(Error::Unavailable(
+          fmt::format("cannot run the model load check {}: {}", exe, std::strerror(rc))));
     }
     std::string out;
     char buf[4096];
@@ -50,9 +50,9 @@ LoadCheck SubprocessLoadCheck(std::string exe) {
     auto nl = out.rfind('\n');
     std::string last = nl == std::string::npos ? out : out.substr(nl + 1);
     if (WIFSIGNALED(status))
-      return Fail(Error::Unavailable(fmt::format("the model load check was killed by signal {}{}",
-                                                 WTERMSIG(status),
-                                                 last.empty() ? "" : ": " + last)));
+      return Fail(
+          Error::Unavailable(fmt::format("the model load check was killed by signal {}{}",
+                                         WTERMSIG(status), last.empty() ? "" : ": " + last)));
     return Fail(Error::InvalidArgument(last.empty() ? "the model does not load" : last));
   };
 }

@@ -38,8 +38,10 @@ class DatabaseTest : public ::testing::TestWithParam<Dialect> {
     ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
     const std::string bigint = GetParam() == Dialect::kSqlite ? "INTEGER" : "BIGINT";
-    ASSERT_TRUE(db_->Query("CREATE TABLE item (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                           "n " + bigint + " NOT NULL, score DOUBLE PRECISION, note TEXT)"));
+    ASSERT_TRUE(
+        db_->Query("CREATE TABLE item (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                   "n " +
+                   bigint + " NOT NULL, score DOUBLE PRECISION, note TEXT)"));
   }
   void TearDown() override {
     db_.reset();

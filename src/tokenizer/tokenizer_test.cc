@@ -23,9 +23,9 @@ struct Case {
   std::vector<std::int32_t> ids;
 };
 
-// Expected ids for the real bert-base-uncased tokenizer.json (tests/testdata/tokenizer.json), derived
-// by an independent re-statement of the `tokenizers` rules over Python's unicodedata and checked
-// token by token against the vocabulary in the file (e.g. "ang" 17076, "##strom" 15687,
+// Expected ids for the real bert-base-uncased tokenizer.json (tests/testdata/tokenizer.json),
+// derived by an independent re-statement of the `tokenizers` rules over Python's unicodedata and
+// checked token by token against the vocabulary in the file (e.g. "ang" 17076, "##strom" 15687,
 // "ᄒ" 1469, "##ᅡ" 30006, "ﬁ" 1984; "爱", "ⅻ", emoji and Thai are absent → [UNK] 100).
 const std::vector<Case>& RealCases() {
   static const std::vector<Case> cases = {

@@ -64,8 +64,8 @@ struct Limits {
   uint64_t max_zip_entry_bytes = 1ull << 30;
   uint64_t max_zip_total_bytes = 2ull << 30;
   // Decompressed ÷ compressed bytes, of the whole archive and of each entry, checked once more
-  // than ratio_check_min_bytes have been written. Deflate bombs reach ~1000; the Python original's valid `very_big.zip` (repeated
-  // rows) is ~205, so 400 refuses bombs and keeps real data.
+  // than ratio_check_min_bytes have been written. Deflate bombs reach ~1000; the Python original's
+  // valid `very_big.zip` (repeated rows) is ~205, so 400 refuses bombs and keeps real data.
   double max_compression_ratio = 400.0;
   uint64_t ratio_check_min_bytes = 1ull << 20;
 };
