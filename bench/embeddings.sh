@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VECTORIZE_BIN:-build/vectorize}
+unset VECTORIZE_BIN  # the server refuses VECTORIZE_* variables that are not settings
 PY=/usr/bin/python3
 REQ=${REQUESTS:-10}
 WORK=$(mktemp -d /tmp/vz-bench-emb.XXXXXX)
@@ -19,7 +20,7 @@ SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-MODEL=$WORK/data/models/minilm
+MODEL=$WORK/generated/minilm
 $PY tests/fixtures/make_test_model.py --out "$MODEL" --minilm --normalize --max-seq-length 256 >/dev/null
 python3 bench/embeddings_load.py corpus --tokenizer "$MODEL/tokenizer.json" --out "$WORK"
 python3 - "$WORK" <<'PY'
@@ -37,6 +38,11 @@ VECTORIZE_HTTP_THREADS=24 "$BIN" serve --no-workers --port 0 --data-dir "$WORK/d
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
 URL=$(grep -o 'http://[^ ]*' "$WORK/server.out" | head -1)
+[ -n "$URL" ] || { echo "embeddings.sh: the server did not start:" >&2; cat "$WORK/server.err" >&2; exit 1; }
+# Register the model the way a user would: a zip of its folder through POST /uploads/local.
+(cd "$WORK/generated" && python3 -m zipfile -c "$WORK/minilm.zip" minilm)
+curl -sf -F "file=@$WORK/minilm.zip" "$URL/uploads/local" >/dev/null ||
+  { echo "embeddings.sh: uploading the model failed" >&2; exit 1; }
 
 load() { python3 bench/embeddings_load.py run --url "$URL" --model minilm "$@"; }
 pyref() { $PY tests/fixtures/reference_embed.py bench --model "$MODEL" "$@"; }
