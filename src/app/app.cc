@@ -280,9 +280,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     }
     {
       // Models come from the registry (ready ones only); a delete evicts the loaded copy.
-      auto lookup = p->options.model_lookup ? p->options.model_lookup
-                                            : RegistryModelLookup(*p->model_registry, c.data_dir);
-      p->embeddings = BuildEmbeddings(c, *p->database, std::move(lookup));
+      p->embeddings =
+          BuildEmbeddings(c, *p->database, RegistryModelLookup(*p->model_registry, c.data_dir));
       http::AddEmbeddingRoutes(p->router, *p->embeddings->service);
     }
     // Load balancers and orchestrators probe /health without credentials; the /docs page is

@@ -10,7 +10,6 @@
 
 #include "common/error.h"
 #include "config/config.h"
-#include "embeddings/embedding_model.h"
 #include "tasks/engine.h"
 
 namespace vectorize::app {
@@ -20,9 +19,6 @@ struct AppOptions {
   // Jobs to run, per task type. Feature modules register theirs here as they arrive; tests add
   // scripted jobs through the same door.
   std::vector<std::pair<tasks::TaskType, std::shared_ptr<tasks::Job>>> jobs;
-  // How POST /embeddings finds a model by tag. Empty = model folders under <data_dir>/models
-  // (app/embeddings_wiring.h) until the model registry is wired here.
-  embeddings::ModelLookup model_lookup;
 };
 
 class App {

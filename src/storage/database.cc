@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -48,7 +50,7 @@ std::string Rows::Text(int row, int col) const {
   const SqlValue& v = At(row, col);
   if (auto* s = std::get_if<std::string>(&v)) return *s;
   if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-  if (auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  if (auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);  // shortest round-trip
   return {};
 }
 
