@@ -8,7 +8,8 @@
 # Python runs the same id sequences: (a) and (c) in batches of 32, (b) one sentence at a time
 # (what a Python service without cross-request batching does per request).
 #
-#   bench/embeddings.sh            # VECTORIZE_BIN=… overrides build/vectorize; REQUESTS=… scales
+#   bench/embeddings.sh   # VECTORIZE_BIN=… overrides build/vectorize; REQUESTS=… scales each
+#                         # round; ROUNDS=… (default 3) alternating server/Python rounds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VECTORIZE_BIN:-build/vectorize}
@@ -32,8 +33,8 @@ for name in ("short", "long"):
             f.write(json.dumps(json.loads(line)["ids"]) + "\n")
 PY
 
-# Handlers wait for the batcher, so serve with enough HTTP threads for the 16 clients.
-VECTORIZE_HTTP_THREADS=24 "$BIN" serve --no-workers --port 0 --data-dir "$WORK/data" \
+# Default settings: requests wait for the batcher on the blocking threads, not the HTTP ones.
+"$BIN" serve --no-workers --port 0 --data-dir "$WORK/data" \
   >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/server.out" && break; sleep 0.1; done
@@ -48,19 +49,35 @@ load() { python3 bench/embeddings_load.py run --url "$URL" --model minilm "$@"; 
 pyref() { $PY tests/fixtures/reference_embed.py bench --model "$MODEL" "$@"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
-# Each workload runs on the server and then in Python right after, so that the load of a shared
-# machine drifts as little as possible between the two figures of a ratio.
+# Each workload runs on the server and then in Python right after, ROUNDS times (default 3),
+# alternating, so that the load of a shared machine drifts as little as possible between the two
+# figures of a ratio; each side reports its median round (by sentences/s).
+ROUNDS=${ROUNDS:-3}
 head -n $((REQ * 32)) "$WORK/short.ids.jsonl" > "$WORK/shortA.ids.jsonl"
 head -n $((REQ * 16)) "$WORK/short.ids.jsonl" > "$WORK/short1.ids.jsonl"
 head -n $(((REQ / 4 + 1) * 32)) "$WORK/long.ids.jsonl" > "$WORK/longC.ids.jsonl"
-A=$(load --file "$WORK/short.jsonl" --batch 32 --clients 1 --requests "$REQ")
-PA=$(pyref --ids-file "$WORK/shortA.ids.jsonl" --batch-size 32 | tail -1)
-B=$(load --file "$WORK/short.jsonl" --batch 1 --clients 16 --requests $((REQ * 32)))
-PB=$(pyref --ids-file "$WORK/short1.ids.jsonl" --batch-size 1 | tail -1)
-C=$(load --file "$WORK/long.jsonl" --batch 32 --clients 1 --requests $((REQ / 4 + 1)))
-PC=$(pyref --ids-file "$WORK/longC.ids.jsonl" --batch-size 32 | tail -1)
+median() {  # median FILE: the JSON line with the median sentences_per_s
+  python3 -c "import json,sys; r=sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda d: d['sentences_per_s']); print(json.dumps(r[len(r)//2]))" "$1"
+}
+rounds() {  # rounds NAME 'server command' 'python command'
+  local name=$1
+  : > "$WORK/$name.vz"; : > "$WORK/$name.py"
+  for _ in $(seq "$ROUNDS"); do
+    eval "$2" >> "$WORK/$name.vz"
+    eval "$3" | tail -1 >> "$WORK/$name.py"
+  done
+}
+rounds a 'load --file "$WORK/short.jsonl" --batch 32 --clients 1 --requests "$REQ"' \
+  'pyref --ids-file "$WORK/shortA.ids.jsonl" --batch-size 32'
+rounds b 'load --file "$WORK/short.jsonl" --batch 1 --clients 16 --requests $((REQ * 32))' \
+  'pyref --ids-file "$WORK/short1.ids.jsonl" --batch-size 1'
+rounds c 'load --file "$WORK/long.jsonl" --batch 32 --clients 1 --requests $((REQ / 4 + 1))' \
+  'pyref --ids-file "$WORK/longC.ids.jsonl" --batch-size 32'
+A=$(median "$WORK/a.vz"); PA=$(median "$WORK/a.py")
+B=$(median "$WORK/b.vz"); PB=$(median "$WORK/b.py")
+C=$(median "$WORK/c.vz"); PC=$(median "$WORK/c.py")
 
-echo "model: 6 layers x 384 hidden, 12 heads, 1536 FFN (random), normalised; $(nproc) vCPUs; load $(cut -d" " -f1-3 /proc/loadavg)"
+echo "model: 6 layers x 384 hidden, 12 heads, 1536 FFN (random), normalised; $(nproc) vCPUs; load $(cut -d" " -f1-3 /proc/loadavg); median of $ROUNDS rounds"
 printf "%-38s %12s %9s %9s %12s %9s %9s %7s\n" workload "vz sent/s" "p50 ms" "p99 ms" "py sent/s" "p50 ms" "p99 ms" ratio
 row() {
   local name=$1 v=$2 p=$3
@@ -73,4 +90,5 @@ row() {
 row "(a) batch of 32 short sentences" "$A" "$PA"
 row "(b) 16 clients, 1 short sentence each" "$B" "$PB"
 row "(c) 32 inputs of 256 tokens" "$C" "$PC"
-echo "errors: a=$(field "$A" errors) b=$(field "$B" errors) c=$(field "$C" errors)"
+errors() { python3 -c "import json,sys; print(sum(json.loads(l)['errors'] for l in open(sys.argv[1])))" "$1"; }
+echo "errors (all rounds): a=$(errors "$WORK/a.vz") b=$(errors "$WORK/b.vz") c=$(errors "$WORK/c.vz")"

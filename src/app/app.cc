@@ -292,6 +292,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     so.host = c.host;
     so.port = c.port;
     so.threads = c.http_threads;
+    so.blocking_threads = c.http_blocking_threads;
     so.max_body_bytes = c.max_request_bytes;
     so.api_prefix = c.api_prefix;
     so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp" / "uploads").string();

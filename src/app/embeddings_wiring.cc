@@ -34,16 +34,16 @@ class EncoderEmbeddingModel : public embeddings::EmbeddingModel {
 
 }  // namespace
 
-embeddings::ModelLoader EncoderModelLoader(int intra_op_threads) {
+embeddings::ModelLoader EncoderModelLoader(int threads) {
   return
-      [intra_op_threads](
+      [threads](
           const embeddings::ModelRef& ref) -> Result<std::shared_ptr<embeddings::EmbeddingModel>> {
         auto info = modelfiles::InspectModelDir(ref.path);
         if (!info) return Fail(info.error());
         auto tok = tokenizer::Tokenizer::FromFile(info->tokenizer_file);
         if (!tok) return Fail(tok.error());
         // The first load maps libtorch (libvectorize_inference.so, see inference/plugin.h).
-        auto encoder = inference::Encoder::Load(*info, {.intra_op_threads = intra_op_threads});
+        auto encoder = inference::Encoder::Load(*info, {.threads = threads});
         if (!encoder) return Fail(encoder.error());
         return std::shared_ptr<embeddings::EmbeddingModel>(
             std::make_shared<EncoderEmbeddingModel>(std::move(*encoder), std::move(*tok)));

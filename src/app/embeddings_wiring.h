@@ -22,10 +22,9 @@ struct EmbeddingsParts {
 
 // Loads a model folder with inference::Encoder (weights; the first load maps libtorch through
 // libvectorize_inference.so, see inference/plugin.h) and tokenizer::Tokenizer (tokenizer.json).
-// intra_op_threads 0 = libtorch's default (one per physical core; on this project's 2-vCPU
-// machines that is 1 — a second OpenMP thread on a hyperthread sibling only spins against the
-// first).
-embeddings::ModelLoader EncoderModelLoader(int intra_op_threads);
+// threads: how many threads one forward pass spreads its sequences over (EncoderOptions::threads;
+// 0 = one per usable CPU).
+embeddings::ModelLoader EncoderModelLoader(int threads);
 
 // Finds ready models in the registry: id, tag, <data_dir>/<path>, created_at.
 // REQUIRES: registry outlives the lookup.

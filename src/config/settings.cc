@@ -95,6 +95,14 @@ constexpr std::array kSettings = {
                     "in the task workers, so a few threads suffice.",
             .field = [](Config& c) -> FieldRef { return &c.http_threads; },
             .range = {.min = 1, .max = 256}},
+    Setting{.key = "http_blocking_threads",
+            .env = "VECTORIZE_HTTP_BLOCKING_THREADS",
+            .section = "server",
+            .help = "Threads for requests that wait — embeddings (their forward pass), uploads, "
+                    "remote checks — so that they never hold up the HTTP threads (1-1024). "
+                    "More such requests at once wait for a free thread.",
+            .field = [](Config& c) -> FieldRef { return &c.http_blocking_threads; },
+            .range = {.min = 1, .max = 1024}},
     Setting{.key = "max_request_bytes",
             .env = "VECTORIZE_MAX_REQUEST_BYTES",
             .section = "server",
@@ -312,8 +320,8 @@ constexpr std::array kSettings = {
     Setting{.key = "inference_threads",
             .env = "VECTORIZE_INFERENCE_THREADS",
             .section = "embeddings",
-            .help = "Threads of one forward pass (intra-op); 0 = libtorch's default, one per "
-                    "physical core.",
+            .help = "Threads an embedding batch is spread over (each runs its share of the "
+                    "sequences single-threaded); 0 = one per usable CPU.",
             .field = [](Config& c) -> FieldRef { return &c.inference_threads; },
             .range = {.min = 0, .max = 256}},
     Setting{.key = "embeddings_flush_seconds",

@@ -1,7 +1,6 @@
 #include "embeddings/batcher.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace vectorize::embeddings {
 
@@ -87,56 +86,31 @@ void Batcher::Run() {
 }
 
 void Batcher::RunBatch(std::vector<Item>& batch) {
-  auto length = [](const Item& item) { return (*item.request->sequences)[item.index].size(); };
-  std::stable_sort(batch.begin(), batch.end(),
-                   [&](const Item& a, const Item& b) { return length(a) < length(b); });
-  // Split the sorted batch where adding a longer sequence would pad more than a quarter of the
-  // real tokens (and more than 64): short sentences are not padded to a long document's length.
-  std::vector<std::size_t> cuts = {0};
-  std::size_t real = 0;
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const std::size_t len = length(batch[i]);
-    const std::size_t padded = (count + 1) * len;
-    const std::size_t real_next = real + len;
-    if (count > 0 && padded - real_next > std::max<std::size_t>(64, real_next / 4)) {
-      cuts.push_back(i);
-      real = 0;
-      count = 0;
-    }
-    real += len;
-    ++count;
+  // One forward pass for the whole batch: the model packs the sequences without padding and
+  // spreads them over its threads itself (inference/batch_plan.h).
+  std::vector<std::vector<std::int32_t>> sequences;
+  sequences.reserve(batch.size());
+  std::size_t tokens = 0;
+  for (const Item& item : batch) {
+    sequences.push_back((*item.request->sequences)[item.index]);
+    tokens += sequences.back().size();
   }
-  cuts.push_back(batch.size());
-
-  for (std::size_t g = 0; g + 1 < cuts.size(); ++g) {
-    std::vector<std::vector<std::int32_t>> sequences;
-    sequences.reserve(cuts[g + 1] - cuts[g]);
-    std::size_t longest = 0;
-    std::size_t tokens = 0;
-    for (std::size_t i = cuts[g]; i < cuts[g + 1]; ++i) {
-      sequences.push_back((*batch[i].request->sequences)[batch[i].index]);
-      longest = std::max(longest, sequences.back().size());
-      tokens += sequences.back().size();
+  auto vectors = model_->Embed(sequences);
+  if (vectors && vectors->size() != sequences.size()) {
+    vectors = Fail(Error::Internal("the model returned a wrong number of vectors"));
+  }
+  std::lock_guard lock(mu_);
+  ++stats_.forward_passes;
+  stats_.sequences += sequences.size();
+  stats_.tokens += tokens;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Request* r = batch[i].request;
+    if (vectors) {
+      r->vectors[batch[i].index] = std::move((*vectors)[i]);
+    } else if (!r->error) {
+      r->error = vectors.error();
     }
-    auto vectors = model_->Embed(sequences);
-    if (vectors && vectors->size() != sequences.size()) {
-      vectors = Fail(Error::Internal("the model returned a wrong number of vectors"));
-    }
-    std::lock_guard lock(mu_);
-    ++stats_.forward_passes;
-    stats_.sequences += sequences.size();
-    stats_.padded_tokens += sequences.size() * longest;
-    stats_.real_tokens += tokens;
-    for (std::size_t i = cuts[g]; i < cuts[g + 1]; ++i) {
-      Request* r = batch[i].request;
-      if (vectors) {
-        r->vectors[batch[i].index] = std::move((*vectors)[i - cuts[g]]);
-      } else if (!r->error) {
-        r->error = vectors.error();
-      }
-      if (--r->remaining == 0) r->done.notify_all();
-    }
+    if (--r->remaining == 0) r->done.notify_all();
   }
 }
 

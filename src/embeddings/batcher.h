@@ -1,8 +1,8 @@
 #pragma once
 // Dynamic batching for one model: concurrent requests queue their sequences; one thread takes up
-// to max_batch of them (waiting up to `wait` after the oldest arrived for more to join), sorts
-// them by length so that sequences of similar length share a forward pass (less padding), runs
-// the model and hands every request its vectors in its own order.
+// to max_batch of them (waiting up to `wait` after the oldest arrived for more to join), runs the
+// model on them in one call (the model packs them without padding and spreads them over its
+// threads) and hands every request its vectors in its own order.
 //
 // The queue is bounded: a request whose sequences do not all fit is refused at once
 // (resource_exhausted → 429) and nothing of it is queued — except into an empty queue, which
@@ -47,8 +47,7 @@ class Batcher {
   struct Stats {
     std::uint64_t forward_passes = 0;
     std::uint64_t sequences = 0;
-    std::uint64_t padded_tokens = 0;  // Σ over passes of count × longest
-    std::uint64_t real_tokens = 0;
+    std::uint64_t tokens = 0;
   };
   [[nodiscard]] Stats stats() const;
   // Sequences waiting for a forward pass now.

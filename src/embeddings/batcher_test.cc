@@ -77,10 +77,10 @@ TEST(BatcherTest, ReturnsVectorsInRequestOrder) {
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_EQ(out->size(), 3u);
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ((*out)[i], Expected(seqs[i]));
-  // One forward pass, sorted by length to cut padding.
+  // One forward pass, in arrival order (the model plans its own packing).
   auto batches = model->batches();
   ASSERT_EQ(batches.size(), 1u);
-  EXPECT_EQ(batches[0], (std::vector<Ids>{{101, 102}, {101, 9, 102}, {101, 5, 6, 7, 102}}));
+  EXPECT_EQ(batches[0], seqs);
 }
 
 TEST(BatcherTest, ConcurrentRequestsShareForwardPassesAndGetTheirOwnVectors) {
@@ -116,21 +116,21 @@ TEST(BatcherTest, MaxBatchBoundsEachForwardPass) {
   EXPECT_EQ(batcher.stats().forward_passes, 3u);
 }
 
-TEST(BatcherTest, SplitsVeryDifferentLengthsIntoSeparatePasses) {
+TEST(BatcherTest, MixedLengthsShareOnePass) {
+  // The model packs sequences without padding, so a long one no longer needs a pass of its own.
   auto model = std::make_shared<StandInModel>();
   Batcher batcher(model, {.max_batch = 32, .wait = std::chrono::microseconds(0)});
   std::vector<Ids> seqs;
-  for (int i = 0; i < 4; ++i) seqs.push_back({101, 1, 102});
+  for (int i = 0; i < 4; ++i) seqs.push_back({101, i, 102});
   seqs.push_back(Ids(256, 7));
   auto out = batcher.Embed(seqs);
   ASSERT_TRUE(out);
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ((*out)[i], Expected(seqs[i]));
-  auto batches = model->batches();
-  ASSERT_EQ(batches.size(), 2u);  // the short ones are not padded to 256
-  EXPECT_EQ(batches[0].size(), 4u);
-  EXPECT_EQ(batches[1].size(), 1u);
+  ASSERT_EQ(model->batches().size(), 1u);
+  EXPECT_EQ(model->batches()[0].size(), 5u);
   auto stats = batcher.stats();
-  EXPECT_EQ(stats.padded_tokens, stats.real_tokens);
+  EXPECT_EQ(stats.forward_passes, 1u);
+  EXPECT_EQ(stats.tokens, 4u * 3u + 256u);
 }
 
 TEST(BatcherTest, FullQueueRefusesWholeRequestAtOnce) {

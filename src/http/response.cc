@@ -81,9 +81,13 @@ Response ErrorResponse(const Error& error) {
   }
   const std::string_view code = error.public_code.empty() ? mapping.code : error.public_code;
   // Messages may echo request input (a path, a value): JSON output must stay valid UTF-8.
-  return Response::Json(
-      mapping.status,
-      boost::json::object{{"code", code}, {"message", SanitizeUtf8(message, 1000)}});
+  Response response =
+      Response::Json(mapping.status,
+                     boost::json::object{{"code", code}, {"message", SanitizeUtf8(message, 1000)}});
+  // Overload is momentary (a full queue drains in well under a second): tell clients and their
+  // retry libraries when to come back (RFC 9110 §10.2.3).
+  if (mapping.status == 429) response.WithHeader("Retry-After", "1");
+  return response;
 }
 
 Response ValidationError(std::vector<FieldError> fields) { return ValidationBody(fields); }

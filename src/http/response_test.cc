@@ -43,6 +43,13 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(info.param.status);
     });
 
+TEST(ErrorResponse, OverloadTellsWhenToRetry) {
+  const Response overloaded = ErrorResponse(Error::ResourceExhausted("queue full"));
+  EXPECT_EQ(overloaded.headers,
+            (std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}));
+  EXPECT_TRUE(ErrorResponse(Error::Unavailable("db down")).headers.empty());
+}
+
 TEST(ErrorResponse, InternalHidesMessage) {
   const Response response = ErrorResponse(Error::Internal("SQLITE_CORRUPT at /var/db"));
   EXPECT_EQ(response.status, 500);

@@ -86,6 +86,12 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
 void Router::AddUpload(std::string method, std::string pattern, Handler handler) {
   Add(std::move(method), std::move(pattern), std::move(handler));
   routes_.back().upload = true;
+  routes_.back().blocking = true;
+}
+
+void Router::AddBlocking(std::string method, std::string pattern, Handler handler) {
+  Add(std::move(method), std::move(pattern), std::move(handler));
+  routes_.back().blocking = true;
 }
 
 void Router::RequireApiKeys(std::vector<std::string> keys, std::vector<std::string> open_paths) {
@@ -174,6 +180,13 @@ bool Router::Authorized(const Request& request) const {
   bool ok = false;
   for (const auto& k : api_keys_) ok |= key && ConstantTimeEquals(*key, k);
   return ok;
+}
+
+bool Router::IsBlocking(const Request& head) const {
+  const auto path = Split(head.path);
+  const Route* route = Find(head.method, path);
+  if (route == nullptr && head.method == "HEAD") route = Find("GET", path);
+  return route != nullptr && route->blocking;
 }
 
 bool Router::WantsBodyFile(const Request& head) const {

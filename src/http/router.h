@@ -34,6 +34,13 @@ class Router {
   // (Request::body_file, limit ServerOptions::max_upload_bytes) instead of memory.
   void AddUpload(std::string method, std::string pattern, Handler handler);
 
+  // Like Add, for handlers that may wait — for a model load, a forward pass — or run long: the
+  // server runs them on its blocking threads (ServerOptions::blocking_threads), so that the I/O
+  // threads keep answering every other request meanwhile. Upload routes are blocking too.
+  void AddBlocking(std::string method, std::string pattern, Handler handler);
+  // Whether this request's route (by method and path) is a blocking or upload route.
+  [[nodiscard]] bool IsBlocking(const Request& head) const;
+
   // Whether the server should spool this request's body to a file: its method and path (headers
   // known, body not read) match an upload route and it passes the API-key check (so
   // unauthenticated clients cannot make the server write large files).
@@ -66,6 +73,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     bool upload = false;
+    bool blocking = false;
   };
   [[nodiscard]] bool Authorized(const Request& request) const;
   [[nodiscard]] const Route* Find(std::string_view method,

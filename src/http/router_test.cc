@@ -52,6 +52,21 @@ TEST_F(RouterTest, MatchesLiteralRoute) {
   EXPECT_TRUE(request.path_params.empty());
 }
 
+TEST(RouterBlockingTest, BlockingAndUploadRoutesAreBlocking) {
+  Router router;
+  router.Add("GET", "/tasks", [](Request&) { return Response::Empty(204); });
+  router.AddBlocking("POST", "/embeddings", [](Request&) { return Response::Empty(204); });
+  router.AddBlocking("GET", "/slow/{id}", [](Request&) { return Response::Empty(204); });
+  router.AddUpload("POST", "/datasets", [](Request&) { return Response::Empty(204); });
+  EXPECT_FALSE(router.IsBlocking(Make("GET", "/tasks")));
+  EXPECT_TRUE(router.IsBlocking(Make("POST", "/embeddings")));
+  EXPECT_TRUE(router.IsBlocking(Make("POST", "/embeddings/")));
+  EXPECT_TRUE(router.IsBlocking(Make("HEAD", "/slow/7")));  // HEAD runs the GET route
+  EXPECT_TRUE(router.IsBlocking(Make("POST", "/datasets")));
+  EXPECT_FALSE(router.IsBlocking(Make("GET", "/embeddings")));  // 405, answered inline
+  EXPECT_FALSE(router.IsBlocking(Make("GET", "/nowhere")));
+}
+
 TEST_F(RouterTest, SelectsByMethod) {
   Request request = Make("POST", "/tasks");
   EXPECT_EQ(router_.Dispatch(request).body, "create");

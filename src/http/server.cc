@@ -15,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/object.hpp>
@@ -138,6 +139,8 @@ struct Server::Impl {
   // the acceptor, shutting sessions down) always has a thread to run on.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
+  // Runs the handlers of blocking routes (Router::AddBlocking, AddUpload).
+  asio::thread_pool blocking_pool{static_cast<std::size_t>(std::max(1, options.blocking_threads))};
   asio::steady_timer accept_retry{acceptor.get_executor()};
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
@@ -184,7 +187,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] bool StreamOpen() const { return stream_open_.load(); }
 
  private:
-  enum class State { kIdle, kReading, kWriting, kLingering, kStreaming, kClosed };
+  enum class State { kIdle, kReading, kHandling, kWriting, kLingering, kStreaming, kClosed };
 
   // What the access log and metrics need about the request being answered.
   struct Exchange {
@@ -310,15 +313,39 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     request.body_file_size = message.body().size();
     request.remote_address = remote_ip_;
 
-    Response response;
-    try {
-      response = server_.router.Dispatch(request);
-    } catch (const std::exception& e) {
-      response = ErrorResponse(Error::Internal(e.what()));
-    } catch (...) {
-      response = ErrorResponse(Error::Internal("unknown exception in Router::Dispatch"));
+    state_ = State::kHandling;
+    if (!server_.router.IsBlocking(request)) {
+      Response response = Run(request);
+      return Complete(request, std::move(response), keep_alive, head);
     }
-    message.body().Remove();
+    // A handler that may wait (a forward pass, a conversion) runs on the blocking pool, so the
+    // I/O threads go on serving other requests; the answer comes back to this connection's
+    // strand. The work guard keeps the I/O threads running until it has.
+    asio::post(server_.blocking_pool,
+               [self = shared_from_this(), request = std::move(request), keep_alive, head,
+                guard = asio::make_work_guard(stream_.get_executor())]() mutable {
+                 Response response = self->Run(request);
+                 asio::post(self->stream_.get_executor(),
+                            [self, request = std::move(request), response = std::move(response),
+                             keep_alive, head]() mutable {
+                              self->Complete(request, std::move(response), keep_alive, head);
+                            });
+               });
+  }
+
+  Response Run(Request& request) const {
+    try {
+      return server_.router.Dispatch(request);
+    } catch (const std::exception& e) {
+      return ErrorResponse(Error::Internal(e.what()));
+    } catch (...) {
+      return ErrorResponse(Error::Internal("unknown exception in Router::Dispatch"));
+    }
+  }
+
+  // On the strand, once the handler has answered.
+  void Complete(const Request& request, Response response, bool keep_alive, bool head) {
+    parser_->get().body().Remove();
     if (!request.route.empty()) exchange_.route = request.route;
     if (response.stream && !head && response.status == 200) return StartStream(std::move(response));
     Send(std::move(response), keep_alive, head);
@@ -761,6 +788,9 @@ void Server::Stop() {
   impl.ioc.stop();
   for (std::thread& thread : impl.threads) thread.join();
   impl.threads.clear();
+  // Handlers still queued answer nobody now; running ones finish.
+  impl.blocking_pool.stop();
+  impl.blocking_pool.join();
   spdlog::info("http: stopped");
 }
 

@@ -15,8 +15,11 @@ namespace vectorize::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8000;                // 0 = pick a free port
-  int threads = 2;                          // I/O threads that also run handlers
+  std::uint16_t port = 8000;  // 0 = pick a free port
+  int threads = 2;            // I/O threads that also run handlers
+  // Threads that run the handlers of blocking and upload routes (Router::AddBlocking,
+  // AddUpload), which may wait for seconds; more such requests at once queue for a free one.
+  int blocking_threads = 64;
   std::size_t max_body_bytes = 1 << 20;     // larger bodies are answered 413 PAYLOAD_TOO_LARGE
   std::size_t max_header_bytes = 16 << 10;  // request line + headers; larger is answered 431
   std::string api_prefix = "/v1/api";       // also served with this prefix stripped

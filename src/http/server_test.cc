@@ -13,7 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -108,6 +110,22 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(300ms);
       return Response::Text(200, "slow done");
     });
+    // Waits until the test releases it (or 5 s), like an embeddings request waiting for its
+    // forward pass.
+    router_.AddBlocking("POST", "/wait/{name}", [this](Request& request) {
+      waiting_.fetch_add(1);
+      std::unique_lock lock(release_mu_);
+      release_cv_.wait_for(lock, 5s, [&] { return released_; });
+      return Response::Text(200, "waited " + std::string(request.PathParam("name")));
+    });
+  }
+
+  void Release() {
+    {
+      std::lock_guard lock(release_mu_);
+      released_ = true;
+    }
+    release_cv_.notify_all();
   }
 
   // Every test ends with a Stop that must not wait out the grace period: the client connections
@@ -132,6 +150,10 @@ class ServerTest : public ::testing::Test {
   HttpMetrics metrics_;
   std::unique_ptr<Server> server_;
   std::promise<void> slow_started_;
+  std::atomic<int> waiting_ = 0;
+  std::mutex release_mu_;
+  std::condition_variable release_cv_;
+  bool released_ = false;
 };
 
 TEST_F(ServerTest, GetWithDecodedPathAndRepeatedQuery) {
@@ -364,6 +386,60 @@ TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   const auto response = future.get();
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), "slow done");
+  EXPECT_FALSE(response.keep_alive());
+}
+
+// Blocking routes run on the blocking threads: with one I/O thread and eight requests waiting in
+// their handlers, other requests are still answered at once, and the waiting ones all complete.
+TEST_F(ServerTest, BlockingHandlersDoNotHoldUpTheIoThreads) {
+  ServerOptions options;
+  options.threads = 1;
+  options.blocking_threads = 8;
+  StartServer(options);
+  std::vector<std::future<ClientResponse>> waiting;
+  for (int i = 0; i < 8; ++i) {
+    waiting.push_back(std::async(std::launch::async, [port = server_->port(), i] {
+      Client client(port);
+      return client.Send(bhttp::verb::post, "/wait/" + std::to_string(i));
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (waiting_.load() < 8 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(waiting_.load(), 8);
+  Client other(server_->port());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(other.Send(bhttp::verb::get, "/tasks").body(), "tasks");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);  // not after the 5 s wait
+  Release();
+  for (int i = 0; i < 8; ++i) {
+    const auto response = waiting[static_cast<std::size_t>(i)].get();
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response.body(), "waited " + std::to_string(i));
+  }
+}
+
+TEST_F(ServerTest, StopLetsABlockingRequestFinish) {
+  StartServer();
+  auto future = std::async(std::launch::async, [port = server_->port()] {
+    Client client(port);
+    return client.Send(bhttp::verb::post, "/wait/x");
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (waiting_.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(waiting_.load(), 1);
+  std::thread releaser([this] {
+    std::this_thread::sleep_for(200ms);
+    Release();
+  });
+  server_->Stop();
+  releaser.join();
+  const auto response = future.get();
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body(), "waited x");
   EXPECT_FALSE(response.keep_alive());
 }
 

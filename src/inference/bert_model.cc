@@ -1,8 +1,11 @@
 #include "inference/bert_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+
+#include "inference/kernels.h"
 
 namespace vectorize::inference {
 namespace {
@@ -62,13 +65,42 @@ BertModelImpl::BertModelImpl(const modelfiles::BertConfig& config) : config_(con
 
 torch::Tensor BertModelImpl::Activation(const torch::Tensor& x) const {
   const std::string& act = config_.hidden_act;
-  if (act == "gelu") return torch::gelu(x);
+  if (act == "gelu") {
+    // Inference: the vectorised kernel, in place (x is the fresh output of the linear layer).
+    if (c10::InferenceMode::is_enabled() && x.scalar_type() == torch::kFloat32 &&
+        x.is_contiguous()) {
+      GeluInPlace(x.data_ptr<float>(), x.numel());
+      return x;
+    }
+    return torch::gelu(x);
+  }
   if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
     return torch::gelu(x, "tanh");
   }
   if (act == "relu") return torch::relu(x);
   if (act == "silu" || act == "swish") return torch::silu(x);
   return torch::tanh(x);  // "tanh"; InspectModelDir refuses anything else
+}
+
+torch::Tensor BertModelImpl::Embeddings(const torch::Tensor& ids, const torch::Tensor& pos) {
+  auto x = word_embeddings_(ids) + pos;
+  if (token_type_embeddings_) x = x + token_type_embeddings_->weight[0];  // all segment 0
+  return embeddings_norm_(x);
+}
+
+torch::Tensor BertModelImpl::Attend(const torch::Tensor& q, const torch::Tensor& k,
+                                    const torch::Tensor& v, const torch::Tensor& bias) const {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  auto scores = torch::matmul(q, k.transpose(-1, -2)).mul_(scale);
+  if (bias.defined()) scores.add_(bias);
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+torch::Tensor BertModelImpl::Tail(Layer& layer, const torch::Tensor& context,
+                                  const torch::Tensor& x) const {
+  auto y = layer.attention_norm(layer.attention_dense(context) + x);
+  auto inner = Activation(layer.intermediate(y));
+  return layer.output_norm(layer.output(inner) + y);
 }
 
 torch::Tensor BertModelImpl::forward(const torch::Tensor& ids,
@@ -78,27 +110,122 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& ids,
   const int64_t heads = config_.num_attention_heads;
   const int64_t head_dim = config_.hidden_size / heads;
 
-  auto x = word_embeddings_(ids) + position_embeddings_->weight.slice(0, 0, len).unsqueeze(0);
-  if (token_type_embeddings_) x = x + token_type_embeddings_->weight[0];  // all segment 0
-  x = embeddings_norm_(x);
-
+  auto x = Embeddings(ids, position_embeddings_->weight.slice(0, 0, len).unsqueeze(0));
   // Additive mask [B, 1, 1, L]: 0 for tokens, the lowest float for padding (as transformers).
   const auto mask = attention_mask.to(x.scalar_type());
   const auto bias = ((1.0 - mask) * std::numeric_limits<float>::lowest()).view({batch, 1, 1, len});
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   auto split = [&](const torch::Tensor& t) {
     return t.view({batch, len, heads, head_dim}).transpose(1, 2);  // [B, heads, L, d]
   };
   for (auto& layer : layers_) {
-    auto q = split(layer.query(x));
-    auto k = split(layer.key(x));
-    auto v = split(layer.value(x));
-    auto scores = torch::matmul(q, k.transpose(-1, -2)).mul_(scale).add_(bias);
-    auto probs = torch::softmax(scores, -1);
-    auto context = torch::matmul(probs, v).transpose(1, 2).reshape({batch, len, -1});
-    x = layer.attention_norm(layer.attention_dense(context) + x);
-    auto inner = Activation(layer.intermediate(x));
-    x = layer.output_norm(layer.output(inner) + x);
+    auto context = Attend(split(layer.query(x)), split(layer.key(x)), split(layer.value(x)), bias);
+    x = Tail(layer, context.transpose(1, 2).reshape({batch, len, -1}), x);
+  }
+  return x;
+}
+
+PackedChunk MakePackedChunk(int64_t offset, const std::vector<int64_t>& lengths, bool kernel) {
+  PackedChunk pc;
+  pc.offset = offset;
+  pc.rows = static_cast<int64_t>(lengths.size());
+  for (int64_t n : lengths) {
+    pc.tokens += n;
+    pc.length = std::max(pc.length, n);
+  }
+  if (kernel) {
+    int64_t start = 0;
+    for (int64_t n : lengths) {
+      pc.starts.push_back(start);
+      pc.lengths.push_back(n);
+      start += n;
+    }
+    return pc;
+  }
+  if (pc.tokens == pc.rows * pc.length) return pc;  // all equal: a view, no mask
+  // Padding slots read the chunk's first row: finite values the mask then hides.
+  pc.gather = torch::full({pc.rows * pc.length}, offset, torch::kInt64);
+  pc.valid = torch::empty({pc.tokens}, torch::kInt64);
+  pc.bias = torch::full({pc.rows, 1, 1, pc.length}, std::numeric_limits<float>::lowest());
+  auto gather_a = pc.gather.accessor<int64_t, 1>();
+  auto valid_a = pc.valid.accessor<int64_t, 1>();
+  auto bias_a = pc.bias.accessor<float, 4>();
+  int64_t row = offset;
+  int64_t v = 0;
+  for (int64_t r = 0; r < pc.rows; ++r) {
+    for (int64_t j = 0; j < lengths[static_cast<std::size_t>(r)]; ++j) {
+      gather_a[r * pc.length + j] = row++;
+      valid_a[v++] = r * pc.length + j;
+      bias_a[r][0][0][j] = 0;
+    }
+  }
+  return pc;
+}
+
+void BertModelImpl::FuseQkv() {
+  torch::NoGradGuard no_grad;
+  const int64_t h = config_.hidden_size;
+  for (auto& layer : layers_) {
+    if (layer.qkv_weight.defined()) continue;
+    layer.qkv_weight =
+        torch::cat({layer.query->weight, layer.key->weight, layer.value->weight}).contiguous();
+    layer.qkv_bias = torch::cat({layer.query->bias, layer.key->bias, layer.value->bias});
+    torch::nn::Linear* parts[] = {&layer.query, &layer.key, &layer.value};
+    for (int64_t i = 0; i < 3; ++i) {
+      (*parts[i])->weight.set_data(layer.qkv_weight.narrow(0, i * h, h));
+      (*parts[i])->bias.set_data(layer.qkv_bias.narrow(0, i * h, h));
+    }
+  }
+}
+
+torch::Tensor BertModelImpl::ForwardPacked(const torch::Tensor& ids, const torch::Tensor& positions,
+                                           const std::vector<PackedChunk>& chunks) {
+  const int64_t heads = config_.num_attention_heads;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t head_dim = hidden / heads;
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto x = Embeddings(ids, position_embeddings_->weight.index_select(0, positions));
+  std::vector<torch::Tensor> contexts(chunks.size());
+  for (auto& layer : layers_) {
+    torch::Tensor q, k, v;  // [T, hidden] each; with FuseQkv, column slices of one product
+    if (layer.qkv_weight.defined()) {
+      const auto qkv = torch::addmm(layer.qkv_bias, x, layer.qkv_weight.t());
+      q = qkv.narrow(1, 0, hidden);
+      k = qkv.narrow(1, hidden, hidden);
+      v = qkv.narrow(1, 2 * hidden, hidden);
+    } else {
+      q = layer.query(x);
+      k = layer.key(x);
+      v = layer.value(x);
+    }
+    const int64_t stride = q.stride(0);
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+      const PackedChunk& chunk = chunks[c];
+      if (!chunk.lengths.empty()) {
+        auto context = torch::empty({chunk.tokens, hidden}, x.options());
+        const int64_t base = chunk.offset * stride;
+        PackedAttention({.q = q.data_ptr<float>() + base,
+                         .k = k.data_ptr<float>() + base,
+                         .v = v.data_ptr<float>() + base,
+                         .stride = stride},
+                        context.data_ptr<float>(), hidden, heads, head_dim, chunk.starts.data(),
+                        chunk.lengths.data(), chunk.rows, scale);
+        contexts[c] = std::move(context);
+        continue;
+      }
+      const bool dense = !chunk.gather.defined();
+      // The chunk's rows as [rows, heads, length, d]: a view when all lengths are equal, else
+      // gathered into the padded layout.
+      auto part = [&](const torch::Tensor& t) {
+        auto rows =
+            dense ? t.narrow(0, chunk.offset, chunk.tokens) : t.index_select(0, chunk.gather);
+        return rows.view({chunk.rows, chunk.length, heads, head_dim}).transpose(1, 2);
+      };
+      auto context = Attend(part(q), part(k), part(v), chunk.bias)
+                         .transpose(1, 2)
+                         .reshape({chunk.rows * chunk.length, -1});
+      contexts[c] = dense ? context : context.index_select(0, chunk.valid);
+    }
+    x = Tail(layer, contexts.size() == 1 ? contexts[0] : torch::cat(contexts), x);
   }
   return x;
 }

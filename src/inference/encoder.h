@@ -17,10 +17,10 @@
 namespace vectorize::inference {
 
 struct EncoderOptions {
-  // Intra-op threads for libtorch (at::set_num_threads). 0 = leave the process setting alone.
-  // The setting is process-wide: the last encoder loaded with a non-zero value wins. More threads
-  // cut the latency of one big batch; fewer let concurrent batches overlap.
-  int intra_op_threads = 0;
+  // Threads one Embed call spreads its sequences over (each forward pass itself is
+  // single-threaded; see batch_plan.h). 0 = one per CPU the process may use. The pool is shared
+  // by every encoder of the process: the last value loaded applies to encoders loaded from then.
+  int threads = 0;
 };
 
 // Thread safety: Embed may be called from several threads at once (the forward pass only reads
@@ -39,8 +39,9 @@ class Encoder {
   [[nodiscard]] static Result<std::unique_ptr<Encoder>> LoadDir(const std::filesystem::path& dir,
                                                                 const EncoderOptions& options = {});
 
-  // Embeds a batch of token id sequences, each already [CLS] … [SEP]. The batch is padded to its
-  // longest sequence; padding never changes a sequence's vector. A sequence longer than
+  // Embeds a batch of token id sequences, each already [CLS] … [SEP]. Sequences are packed without
+  // padding and spread over the encoder threads; a sequence's vector never depends on the others
+  // of the batch (to float rounding). A sequence longer than
   // max_seq_length() is truncated the way Hugging Face tokenizers truncate: its first
   // max_seq_length() - 1 ids and its last id (the [SEP]) are kept.
   // Returns one vector of dimension() floats per sequence, in input order.

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
       lens.find('-') != std::string::npos ? std::atoi(lens.c_str() + lens.find('-') + 1) : min_len;
   const int count = argc > 4 ? std::atoi(argv[4]) : 1024;
   EncoderOptions options;
-  options.intra_op_threads = argc > 5 ? std::atoi(argv[5]) : 0;
+  options.threads = argc > 5 ? std::atoi(argv[5]) : 0;
   auto encoder = Encoder::LoadDir(argv[1], options);
   if (!encoder) {
     std::fprintf(stderr, "load failed: %s\n", encoder.error().message.c_str());
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(ms.begin(), ms.end());
-  int blas_threads = -1;  // OpenBLAS's own pool (Encoder::Load sizes it with intra_op_threads)
+  int blas_threads = -1;  // OpenBLAS's own pool (Encoder::Load holds it to 1)
   if (void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD)) {
     if (auto* get = reinterpret_cast<int (*)()>(::dlsym(blas, "openblas_get_num_threads"))) {
       blas_threads = get();
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       "\"blas_threads\": %d, "
       "\"seconds\": %.4f, \"sentences_per_s\": %.1f, \"tokens_per_s\": %.0f, "
       "\"batch_p50_ms\": %.3f, \"batch_p99_ms\": %.3f}\n",
-      count, batch, lens.c_str(), at::get_num_threads(), blas_threads, total, count / total,
+      count, batch, lens.c_str(), options.threads, blas_threads, total, count / total,
       tokens / total, pct(0.5), pct(0.99));
   return 0;
 }

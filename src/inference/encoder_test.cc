@@ -106,7 +106,8 @@ TEST_P(GoldenTest, SingleEqualsBatch) {
 INSTANTIATE_TEST_SUITE_P(Variants, GoldenTest,
                          ::testing::Values("mean_default", "cls_normalize", "max_pos64",
                                            "truncate8", "sharded", "bin_prefixed", "bin_plain_dict",
-                                           "f16_gelu_new", "wide384", "relu_no_types"));
+                                           "f16_gelu_new", "wide384", "relu_no_types",
+                                           "long_mixed"));
 
 TEST(EncoderTest, NormalizedVectorsHaveUnitLength) {
   auto encoder = Encoder::LoadDir(kModels / "cls_normalize");

@@ -3,18 +3,75 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <thread>
 
+#include "inference/batch_plan.h"
 #include "inference/bert_model.h"
 #include "inference/encoder.h"
 #include "inference/plugin.h"
 #include "inference/weights.h"
+#include "inference/work_pool.h"
 
 namespace vectorize::inference {
 namespace {
+
+// Threads: every part of a batch runs on one thread (batch_plan.h), and parts run side by side
+// on a pool shared by all encoders of the process. So both of libtorch's thread pools are held
+// to one thread: its OpenMP team (an ICV of each calling thread) and OpenBLAS's own pthread pool
+// (process-wide; the GEMMs run there through libblas.so.3, and left alone it starts a thread per
+// core inside every GEMM, which then compete with the other parts).
+void UseOneIntraOpThread() {
+  thread_local bool done = false;
+  if (done) return;
+  at::set_num_threads(1);
+  done = true;
+}
+
+void UseSingleThreadedBlas() {
+  // This code runs in a dlopen'ed module whose libraries may be outside the global symbol scope:
+  // look OpenBLAS up by its handle (already loaded through libblas.so.3; RTLD_NOLOAD).
+  using SetFn = void (*)(int);
+  void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  void* sym = ::dlsym(blas != nullptr ? blas : RTLD_DEFAULT, "openblas_set_num_threads");
+  if (sym != nullptr) reinterpret_cast<SetFn>(sym)(1);
+  if (blas != nullptr) ::dlclose(blas);
+}
+
+// CPUs this process may run on (its affinity mask, e.g. under taskset or a cgroup cpuset).
+int UsableCpus() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::mutex pool_mu;
+std::shared_ptr<WorkPool> shared_pool;  // guarded by pool_mu
+
+// Sizes the process's pool (0 = one thread per usable CPU). A new size replaces the pool for
+// encoders loaded from now on; loaded ones keep theirs until they are unloaded.
+void ConfigurePool(int threads) {
+  const int size = threads > 0 ? threads : UsableCpus();
+  std::lock_guard lock(pool_mu);
+  if (shared_pool && shared_pool->size() == size) return;
+  UseSingleThreadedBlas();
+  shared_pool = std::make_shared<WorkPool>(size, [] { UseOneIntraOpThread(); });
+}
+
+std::shared_ptr<WorkPool> SharedPool() {
+  std::lock_guard lock(pool_mu);
+  return shared_pool;
+}
+
+// Chunks whose longest sequence is at most this long run attention in kernels.h; longer
+// ones through libtorch's batched products (BLAS wins once a sequence's q·kᵀ is a real GEMM).
+constexpr int64_t kKernelMaxLength = 64;
 
 class TorchBertEncoder final : public Encoder {
  public:
@@ -45,8 +102,8 @@ class TorchBertEncoder final : public Encoder {
       lengths[i] = std::min<int64_t>(static_cast<int64_t>(batch[i].size()), max_seq_length_);
     }
     try {
-      c10::InferenceMode inference;
-      for (const auto& chunk : PlanChunks(lengths)) RunChunk(batch, lengths, chunk, out);
+      const auto plan = PlanBatch(lengths, pool_->size(), model_->config().hidden_size);
+      pool_->Run(plan.size(), [&](std::size_t p) { RunPart(batch, lengths, plan[p], out); });
     } catch (const std::exception& e) {
       return Fail(Error::Internal(fmt::format("inference failed: {}", e.what())));
     }
@@ -59,58 +116,38 @@ class TorchBertEncoder final : public Encoder {
   int vocab_size() const override { return vocab_size_; }
 
  private:
-  // Splits the batch, sorted by length, into runs padded to their own longest sequence, choosing
-  // the split points (dynamic programming) that minimise padded tokens plus a fixed cost per
-  // forward call. One long input then no longer makes 31 short ones pay for its length.
-  static std::vector<std::vector<std::size_t>> PlanChunks(const std::vector<int64_t>& lengths) {
-    constexpr int64_t kCallCost = 64;  // a forward call's overhead, in token-equivalents
-    std::vector<std::size_t> order(lengths.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
-    const std::size_t n = order.size();
-    std::vector<int64_t> best(n + 1, 0);
-    std::vector<std::size_t> cut(n + 1, 0);
-    for (std::size_t j = 1; j <= n; ++j) {
-      best[j] = std::numeric_limits<int64_t>::max();
-      for (std::size_t i = 0; i < j; ++i) {  // rows order[i..j-1], padded to lengths[order[j-1]]
-        const int64_t cost =
-            best[i] + static_cast<int64_t>(j - i) * lengths[order[j - 1]] + kCallCost;
-        if (cost < best[j]) {
-          best[j] = cost;
-          cut[j] = i;
-        }
-      }
-    }
-    std::vector<std::vector<std::size_t>> chunks;
-    for (std::size_t j = n; j > 0; j = cut[j]) {
-      chunks.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(cut[j]),
-                          order.begin() + static_cast<std::ptrdiff_t>(j));
-    }
-    return chunks;
-  }
-
-  // Embeds batch[rows] (padded to the chunk's longest) into out[rows].
-  void RunChunk(const std::vector<std::vector<std::int32_t>>& batch,
-                const std::vector<int64_t>& lengths, const std::vector<std::size_t>& rows,
-                std::vector<std::vector<float>>& out) {
-    int64_t longest = 0;
-    for (auto r : rows) longest = std::max(longest, lengths[r]);
-    const auto n_rows = static_cast<int64_t>(rows.size());
-    auto ids = torch::zeros({n_rows, longest}, torch::kInt64);
-    auto mask = torch::zeros({n_rows, longest}, torch::kFloat32);
-    auto ids_a = ids.accessor<int64_t, 2>();
-    auto mask_a = mask.accessor<float, 2>();
-    for (int64_t k = 0; k < n_rows; ++k) {
-      const auto& seq = batch[rows[k]];
-      const int64_t n = lengths[rows[k]];
-      for (int64_t j = 0; j < n; ++j) {
+  // One part of the batch (batch_plan.h), packed end to end, on the calling thread alone.
+  void RunPart(const std::vector<std::vector<std::int32_t>>& batch,
+               const std::vector<int64_t>& lengths, const PartPlan& part,
+               std::vector<std::vector<float>>& out) {
+    UseOneIntraOpThread();
+    c10::InferenceMode inference;
+    const auto n_rows = static_cast<int64_t>(part.rows.size());
+    auto ids = torch::empty({part.tokens}, torch::kInt64);
+    auto positions = torch::empty({part.tokens}, torch::kInt64);
+    auto ids_a = ids.accessor<int64_t, 1>();
+    auto pos_a = positions.accessor<int64_t, 1>();
+    std::vector<int64_t> starts(part.rows.size());
+    int64_t t = 0;
+    for (std::size_t k = 0; k < part.rows.size(); ++k) {
+      const auto& seq = batch[part.rows[k]];
+      const int64_t n = lengths[part.rows[k]];
+      starts[k] = t;
+      for (int64_t j = 0; j < n; ++j, ++t) {
         // Truncation keeps the first n - 1 ids and the final [SEP].
-        ids_a[k][j] = (j == n - 1) ? seq.back() : seq[j];
-        mask_a[k][j] = 1.0f;
+        ids_a[t] = (j == n - 1) ? seq.back() : seq[j];
+        pos_a[t] = j;
       }
     }
-    auto pooled = Pool(model_->forward(ids, mask), mask, pooling_);
+    std::vector<PackedChunk> chunks;
+    for (const AttentionChunk& c : part.chunks) {
+      std::vector<int64_t> chunk_lengths;
+      for (std::size_t k = c.first; k < c.first + c.count; ++k) {
+        chunk_lengths.push_back(lengths[part.rows[k]]);
+      }
+      chunks.push_back(MakePackedChunk(c.offset, chunk_lengths, c.length <= kKernelMaxLength));
+    }
+    auto pooled = PoolPacked(model_->ForwardPacked(ids, positions, chunks), starts, lengths, part);
     if (normalize_) {
       pooled = torch::nn::functional::normalize(
           pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
@@ -118,8 +155,40 @@ class TorchBertEncoder final : public Encoder {
     pooled = pooled.contiguous();
     const float* data = pooled.data_ptr<float>();
     for (int64_t k = 0; k < n_rows; ++k) {
-      out[rows[k]].assign(data + k * dimension_, data + (k + 1) * dimension_);
+      out[part.rows[k]].assign(data + k * dimension_, data + (k + 1) * dimension_);
     }
+  }
+
+  // Sentence-transformers pooling over each sequence's rows of the packed hidden state [T, H].
+  torch::Tensor PoolPacked(const torch::Tensor& hidden, const std::vector<int64_t>& starts,
+                           const std::vector<int64_t>& lengths, const PartPlan& part) const {
+    const auto n_rows = static_cast<int64_t>(part.rows.size());
+    switch (pooling_) {
+      case modelfiles::Pooling::kCls: {
+        auto index = torch::tensor(starts, torch::kInt64);
+        return hidden.index_select(0, index);
+      }
+      case modelfiles::Pooling::kMax: {
+        std::vector<torch::Tensor> rows;
+        for (int64_t k = 0; k < n_rows; ++k) {
+          rows.push_back(hidden.narrow(0, starts[k], lengths[part.rows[k]]).amax(0));
+        }
+        return torch::stack(rows);
+      }
+      case modelfiles::Pooling::kMean: break;
+    }
+    auto segment = torch::empty({hidden.size(0)}, torch::kInt64);
+    auto counts = torch::empty({n_rows, 1}, torch::kFloat32);
+    auto segment_a = segment.accessor<int64_t, 1>();
+    auto counts_a = counts.accessor<float, 2>();
+    for (int64_t k = 0; k < n_rows; ++k) {
+      const int64_t n = lengths[part.rows[k]];
+      for (int64_t j = 0; j < n; ++j) segment_a[starts[k] + j] = k;
+      counts_a[k][0] = static_cast<float>(n);
+    }
+    return torch::zeros({n_rows, hidden.size(1)}, hidden.options())
+        .index_add_(0, segment, hidden)
+        .div_(counts);
   }
 
   BertModel model_;
@@ -128,34 +197,19 @@ class TorchBertEncoder final : public Encoder {
   int max_seq_length_;
   int dimension_;
   int vocab_size_;
+  std::shared_ptr<WorkPool> pool_ = SharedPool();
 };
-
-// libtorch's at::set_num_threads sizes its OpenMP pool, but the GEMMs run in OpenBLAS (pthread
-// build, through libblas.so.3), which keeps its own pool sized to every core. Size both, or the
-// two pools oversubscribe the CPU.
-void SetThreads(int n) {
-  at::set_num_threads(n);
-  // This code runs in a dlopen'ed module whose libraries may be outside the global symbol scope:
-  // look OpenBLAS up by its handle (already loaded through libblas.so.3; RTLD_NOLOAD).
-  using SetFn = void (*)(int);
-  void* blas = ::dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
-  void* sym = ::dlsym(blas != nullptr ? blas : RTLD_DEFAULT, "openblas_set_num_threads");
-  if (sym != nullptr) reinterpret_cast<SetFn>(sym)(n);
-  if (blas != nullptr) ::dlclose(blas);
-}
 
 }  // namespace
 
 Result<std::unique_ptr<Encoder>> LoadTorchEncoder(const modelfiles::ModelDirInfo& info,
                                                   const EncoderOptions& options) {
-  // 0 keeps libtorch's choice (one thread per physical core) but still sizes OpenBLAS's pool to
-  // it: left at its default (every vCPU), its spare threads spin against the forward pass
-  // (encoder_bench, MiniLM 32 × 16 tokens on 2 vCPUs: 63–126 → 146–159 sentences/s).
-  SetThreads(options.intra_op_threads > 0 ? options.intra_op_threads : at::get_num_threads());
+  ConfigurePool(options.threads);
   try {
     BertModel model(info.config);
     if (auto s = LoadBertWeights(*model, info); !s) return Fail(s.error());
     model->eval();
+    model->FuseQkv();
     return std::make_unique<TorchBertEncoder>(info, std::move(model));
   } catch (const std::exception& e) {
     return Fail(Error::Internal(fmt::format("building the model failed: {}", e.what())));

@@ -265,5 +265,44 @@ class EmbeddingsCounterPersistenceTest(E2ETestCase):
         self.assertEqual(srv2.get_ok("/embeddings/counter/m")[today], 2)
 
 
+@unittest.skipUnless(os.path.exists(TORCH_PYTHON), "needs /usr/bin/python3 with torch")
+class EmbeddingsOverloadTest(E2ETestCase):
+    def test_a_full_queue_answers_429_and_loses_nothing(self):
+        workdir = self.make_tmpdir()
+        models = os.path.join(workdir, "generated-models")
+        # Wide enough that one 128-token pass takes milliseconds, so the queue stays busy.
+        make_model(os.path.join(models, "m"), "--seed", "5", "--layers", "4", "--hidden", "256",
+                   "--heads", "8", "--intermediate", "1024")
+        # One sequence per pass and room for two waiting: a request of four arriving while
+        # another's sequences are queued does not fit. HTTP threads stay at their default (2):
+        # requests wait for the batcher on the blocking threads.
+        env = {"VECTORIZE_EMBEDDINGS_MAX_BATCH": "1", "VECTORIZE_EMBEDDINGS_QUEUE_SIZE": "2",
+               "VECTORIZE_EMBEDDINGS_BATCH_WAIT_MS": "0"}
+        srv = self.start_server(harness.vectorize_bin(), args=["--no-workers"], env=env,
+                                workdir=workdir)
+        register_model(srv, os.path.join(models, "m"), "m")
+        ids = [101] + [2000 + i for i in range(126)] + [102]
+        body = {"input": [ids] * 4, "model": "m"}
+        self.assertEqual(srv.post("/embeddings", body, timeout=60)[0], 200)  # loads the model
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(lambda _: srv.post("/embeddings", body, timeout=120),
+                                    range(40)))
+        statuses = [status for status, _, _ in results]
+        self.assertEqual(set(statuses) - {200, 429}, set(), statuses)
+        self.assertIn(429, statuses)
+        self.assertIn(200, statuses)
+        for status, headers, out in results:
+            if status == 429:
+                self.assertEqual(out["code"], "OVERLOADED", out)
+                self.assertIn("queue", out["message"])
+                self.assertEqual(headers.get("retry-after"), "1")
+            else:
+                self.assertEqual(len(out["data"]), 4)
+        # Nothing of a refused request stayed queued: once the burst is over, requests succeed.
+        status, _, out = srv.post("/embeddings", body, timeout=60)
+        self.assertEqual(status, 200, out)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -333,8 +333,9 @@ void AddDatasetRoutes(Router& router, DatasetService& service, datasets::HubImpo
   router.Add("DELETE", "/datasets/{id}",
              [&service](Request& r) { return DeleteDataset(service, r); });
   if (hub != nullptr) {
-    router.Add("POST", "/datasets/huggingface",
-               [hub](Request& r) { return ImportHubDataset(*hub, r); });
+    // Blocking: asks the Hub whether the dataset exists before queueing the import.
+    router.AddBlocking("POST", "/datasets/huggingface",
+                       [hub](Request& r) { return ImportHubDataset(*hub, r); });
     router.Add("GET", "/datasets/huggingface/status/{task_id}",
                [hub](Request& r) { return GetHubImportStatus(*hub, r); });
   }

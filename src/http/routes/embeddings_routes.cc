@@ -36,10 +36,11 @@ Response GetEmbeddingCounter(EmbeddingService& service, Request& req) {
 }  // namespace
 
 void AddEmbeddingRoutes(Router& router, EmbeddingService& service) {
-  router.Add("POST", "/embeddings",
-             [&service](Request& r) { return CreateEmbeddings(service, r); });
-  router.Add("POST", "/v1/embeddings",
-             [&service](Request& r) { return CreateEmbeddings(service, r); });
+  // Blocking: a request waits for its forward pass (and maybe a model load).
+  router.AddBlocking("POST", "/embeddings",
+                     [&service](Request& r) { return CreateEmbeddings(service, r); });
+  router.AddBlocking("POST", "/v1/embeddings",
+                     [&service](Request& r) { return CreateEmbeddings(service, r); });
   router.Add("GET", "/embeddings/counter/{tag}",
              [&service](Request& r) { return GetEmbeddingCounter(service, r); });
 }

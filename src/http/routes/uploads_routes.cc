@@ -177,9 +177,11 @@ Response GetUpload(ModelService& svc, Request& req) {
 }  // namespace
 
 void AddUploadRoutes(Router& router, ModelService& svc, std::string temp_dir) {
-  router.Add("POST", "/uploads/huggingface",
-             [&svc](Request& r) { return UploadHuggingFace(svc, r); });
-  router.Add("POST", "/uploads/github", [&svc](Request& r) { return UploadGitHub(svc, r); });
+  // Blocking: both ask the remote service whether the repository exists before queueing.
+  router.AddBlocking("POST", "/uploads/huggingface",
+                     [&svc](Request& r) { return UploadHuggingFace(svc, r); });
+  router.AddBlocking("POST", "/uploads/github",
+                     [&svc](Request& r) { return UploadGitHub(svc, r); });
   router.AddUpload("POST", "/uploads/local",
                    [&svc, temp_dir](Request& r) { return UploadLocal(svc, temp_dir, r); });
   router.Add("GET", "/uploads/{task_id}", [&svc](Request& r) { return GetUpload(svc, r); });
