@@ -139,7 +139,9 @@ struct Server::Impl {
   // the acceptor, shutting sessions down) always has a thread to run on.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
-  // Runs the handlers of blocking routes (Router::AddBlocking, AddUpload).
+  // Runs the handlers of blocking routes (Router::AddBlocking, AddUpload); in_flight counts
+  // those running or waiting for a thread.
+  std::atomic<std::int64_t> blocking_in_flight = 0;
   asio::thread_pool blocking_pool{static_cast<std::size_t>(std::max(1, options.blocking_threads))};
   asio::steady_timer accept_retry{acceptor.get_executor()};
   std::vector<std::thread> threads;
@@ -320,11 +322,22 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     // A handler that may wait (a forward pass, a conversion) runs on the blocking pool, so the
     // I/O threads go on serving other requests; the answer comes back to this connection's
-    // strand. The work guard keeps the I/O threads running until it has.
+    // strand. The work guard keeps the I/O threads running until it has. Beyond the pool's
+    // threads, at most max_blocking_waiting requests wait for one; more are refused at once.
+    const auto limit = static_cast<std::int64_t>(std::max(1, server_.options.blocking_threads)) +
+                       std::max(0, server_.options.max_blocking_waiting);
+    if (server_.blocking_in_flight.fetch_add(1) >= limit) {
+      server_.blocking_in_flight.fetch_sub(1);
+      Response busy =
+          ErrorJson(429, "OVERLOADED", "the server is busy with requests that wait; retry shortly");
+      busy.WithHeader("Retry-After", "1");
+      return Complete(request, std::move(busy), keep_alive, head);
+    }
     asio::post(server_.blocking_pool,
                [self = shared_from_this(), request = std::move(request), keep_alive, head,
                 guard = asio::make_work_guard(stream_.get_executor())]() mutable {
                  Response response = self->Run(request);
+                 self->server_.blocking_in_flight.fetch_sub(1);
                  asio::post(self->stream_.get_executor(),
                             [self, request = std::move(request), response = std::move(response),
                              keep_alive, head]() mutable {

@@ -20,6 +20,9 @@ struct ServerOptions {
   // Threads that run the handlers of blocking and upload routes (Router::AddBlocking,
   // AddUpload), which may wait for seconds; more such requests at once queue for a free one.
   int blocking_threads = 64;
+  // Blocking requests that may wait for a free blocking thread; beyond, they are answered 429
+  // OVERLOADED (Retry-After: 1) at once instead of queueing without bound.
+  int max_blocking_waiting = 1024;
   std::size_t max_body_bytes = 1 << 20;     // larger bodies are answered 413 PAYLOAD_TOO_LARGE
   std::size_t max_header_bytes = 16 << 10;  // request line + headers; larger is answered 431
   std::string api_prefix = "/v1/api";       // also served with this prefix stripped

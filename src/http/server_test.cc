@@ -420,6 +420,46 @@ TEST_F(ServerTest, BlockingHandlersDoNotHoldUpTheIoThreads) {
   }
 }
 
+// One blocking thread and room for one waiting request: of two more arriving while the first
+// runs, one waits and succeeds, the other is answered 429 at once.
+TEST_F(ServerTest, BlockingRequestsBeyondTheWaitingLimitAre429) {
+  ServerOptions options;
+  options.blocking_threads = 1;
+  options.max_blocking_waiting = 1;
+  StartServer(options);
+  auto send = [port = server_->port()](std::string name) {
+    return std::async(std::launch::async, [port, name] {
+      Client client(port);
+      return client.Send(bhttp::verb::post, "/wait/" + name);
+    });
+  };
+  auto first = send("first");
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (waiting_.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(waiting_.load(), 1);
+  auto second = send("second");
+  auto third = send("third");
+  // The refused one answers while the first still waits to be released.
+  const auto ready = [](auto& f) { return f.wait_for(0s) == std::future_status::ready; };
+  while (!ready(second) && !ready(third) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(ready(second) || ready(third));
+  EXPECT_EQ(waiting_.load(), 1);
+  Release();
+  const auto a = second.get();
+  const auto b = third.get();
+  EXPECT_EQ(first.get().result_int(), 200);
+  const auto& refused = a.result_int() == 429 ? a : b;
+  const auto& served = a.result_int() == 429 ? b : a;
+  EXPECT_EQ(refused.result_int(), 429);
+  EXPECT_EQ(refused[bhttp::field::retry_after], "1");
+  EXPECT_EQ(Json(refused).at("code"), "OVERLOADED");
+  EXPECT_EQ(served.result_int(), 200);
+}
+
 TEST_F(ServerTest, StopLetsABlockingRequestFinish) {
   StartServer();
   auto future = std::async(std::launch::async, [port = server_->port()] {

@@ -65,8 +65,10 @@ class EventStreamTest(E2ETestCase):
         mine = [e for e in evs if e["data"]["id"] == tid]
         self.assertEqual(len(mine), len(evs), "only this task changed")
         statuses = [e["data"]["task_status"] for e in mine]
-        # Q first, then R (several times: claimed, then each progress write), D last.
-        self.assertEqual(statuses[0], "Q")
+        # Q first, then R (several times: claimed, then each progress write), D last. A worker
+        # may claim the task before the broadcaster reads it for the Q event; the change is then
+        # coalesced into its latest state (docs/tasks.md, "Events"), so the stream may open on R.
+        self.assertIn(statuses[0], ("Q", "R"), statuses)
         self.assertEqual(statuses[-1], "D")
         self.assertIn("R", statuses)
         self.assertEqual(statuses, sorted(statuses, key="QRD".index), statuses)
