@@ -6,10 +6,8 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <limits>
 #include <memory>
 #include <mutex>
-#include <numeric>
 #include <thread>
 
 #include "inference/batch_plan.h"
