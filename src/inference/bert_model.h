@@ -62,8 +62,8 @@ class BertModelImpl : public torch::nn::Module {
   // Inference only: stores each layer's query, key and value projections as one [3·hidden,
   // hidden] matrix (the parameters become views into it, so memory does not grow), which
   // ForwardPacked then multiplies once instead of three times (one pass over the activations
-  // instead of three; at 4,096 rows: 47 → 38 ms per layer on one core). Call after loading
-  // the weights; do not train the model afterwards.
+  // instead of three; the three products at 4,096 × 384 rows on one core: 47 → 38 ms).
+  // Call after loading the weights; do not train the model afterwards.
   void FuseQkv();
 
   const modelfiles::BertConfig& config() const { return config_; }
