@@ -11,7 +11,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_DIR\n", argv[0]);
     return 2;
   }
-  auto s = vectorize::inference::VerifyLoads(argv[1]);
+  // One thread: a one-sequence pass has nothing to spread over a pool, whose worker threads
+  // would only add start-up and exit work to this short-lived process.
+  auto s = vectorize::inference::VerifyLoads(argv[1], {.threads = 1});
   if (!s) {
     std::fprintf(stdout, "%s\n", s.error().message.c_str());
     return 1;

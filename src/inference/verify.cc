@@ -9,8 +9,8 @@
 
 namespace vectorize::inference {
 
-Status VerifyLoads(const std::filesystem::path& dir) {
-  auto encoder = Encoder::LoadDir(dir);
+Status VerifyLoads(const std::filesystem::path& dir, const EncoderOptions& options) {
+  auto encoder = Encoder::LoadDir(dir, options);
   if (!encoder) return Fail(std::move(encoder.error()));
   // [CLS] [SEP] of BERT vocabularies; tiny vocabularies (tests) fall back to their last ids.
   const int top = (*encoder)->vocab_size() - 1;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "inference/encoder.h"
 
 namespace vectorize::inference {
 
@@ -12,6 +13,8 @@ namespace vectorize::inference {
 // tiny forward pass ([CLS] [SEP]), checking the output has the model's dimension and is finite.
 // Errors: those of InspectModelDir and Encoder::Load, or kInvalidArgument when the forward pass
 // yields NaN/Inf (broken weights). Cost: about one model load (seconds for large models).
-[[nodiscard]] Status VerifyLoads(const std::filesystem::path& dir);
+// `options` as for Encoder::LoadDir (their thread count sizes the process's inference pool).
+[[nodiscard]] Status VerifyLoads(const std::filesystem::path& dir,
+                                 const EncoderOptions& options = {});
 
 }  // namespace vectorize::inference

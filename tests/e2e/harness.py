@@ -201,7 +201,11 @@ class Server:
         with open(self.log_path, "rb") as f:
             text = f.read().decode("utf-8", "replace")
         if len(text) > max_chars:
-            text = "...\n" + text[-max_chars:]
+            # Keep every line that is not an access-log line (task state, errors, warnings),
+            # then the tail: a test that polls would otherwise push them out.
+            head, tail = text[:-max_chars], text[-max_chars:]
+            kept = [ln for ln in head.splitlines() if " info  http " not in ln[:40]]
+            text = "\n".join(kept[-400:]) + "\n... (access-log lines left out) ...\n" + tail
         return text
 
     # -- HTTP

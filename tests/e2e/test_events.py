@@ -123,8 +123,12 @@ class EventStreamTest(E2ETestCase):
         got = drain(by_type)
         self.assertEqual(sorted(got), sorted([(b, "D"), (c, "D")]))
         got = drain(by_tag)
-        self.assertEqual({s for _, s in got}, {"Q", "D"})
-        self.assertEqual({i for i, _ in got}, {a, b})
+        # Each of a and b ends with D; a Q event is sent when the stream reads the task before a
+        # worker claims it, and may be coalesced away when the claim comes within milliseconds
+        # (docs/tasks.md, "Events"). R never matches, nor does c (tag beta).
+        self.assertLessEqual({s for _, s in got}, {"Q", "D"}, got)
+        self.assertEqual({i for i, s in got if s == "D"}, {a, b}, got)
+        self.assertLessEqual({i for i, _ in got}, {a, b}, got)
 
     def test_invalid_filters_and_ids_are_422(self):
         for path, loc in [("/tasks/events?limit=0", ["query", "limit"]),

@@ -70,8 +70,16 @@ class ModelsTestBase(E2ETestCase):
         return self.start_server(harness.vectorize_bin(), env=self.env(), **kw)
 
     def wait_task(self, srv, task_id, statuses=("D", "F", "C"), timeout=60):
-        return wait_until(lambda: (lambda t: t if t["task_status"] in statuses else None)(
-            srv.task(task_id)), timeout, interval=0.1, message=f"task {task_id} in {statuses}")
+        seen = []
+
+        def done():
+            t = srv.task(task_id)
+            seen[:] = [t]
+            return t if t["task_status"] in statuses else None
+        try:
+            return wait_until(done, timeout, interval=0.1, message=f"task {task_id} in {statuses}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the task then: {seen[0] if seen else None}") from None
 
     def upload_hub(self, srv, repo, **extra):
         return srv.post("/uploads/huggingface", {"model_tag": repo, **extra})
