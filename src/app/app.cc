@@ -263,7 +263,6 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
   }
   if (p->options.serve_http) {
     http::AddTaskRoutes(p->router, *p->task_service);
-    http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics);
     http::AddOpenApiRoutes(p->router);
     http::AddWebRoutes(p->router);
     http::TaskEventStream::Options eo;
@@ -284,6 +283,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
           BuildEmbeddings(c, *p->database, RegistryModelLookup(*p->model_registry, c.data_dir));
       http::AddEmbeddingRoutes(p->router, *p->embeddings->service);
     }
+    http::AddSystemRoutes(p->router, *p->task_service, p->engine.get(), p->http_metrics,
+                          {[service = p->embeddings->service.get()](std::string& out) {
+                            http::RenderEmbeddingMetrics(*service, out);
+                          }});
     // Load balancers and orchestrators probe /health without credentials; the /docs page is
     // static and asks the browser for the key before it fetches /openapi.json.
     p->router.RequireApiKeys(
@@ -293,6 +296,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config, AppOptions optio
     so.port = c.port;
     so.threads = c.http_threads;
     so.blocking_threads = c.http_blocking_threads;
+    so.max_blocking_waiting = c.http_max_waiting;
     so.max_body_bytes = c.max_request_bytes;
     so.api_prefix = c.api_prefix;
     so.upload_dir = (std::filesystem::path(c.data_dir) / "tmp" / "uploads").string();

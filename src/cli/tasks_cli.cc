@@ -169,8 +169,9 @@ struct TasksCommand::Flags {
                     "Status (repeatable): Q R D F C, or queued running done failed cancelled");
     cmd->add_option("--tag", tag, "Only tasks with this tag");
     cmd->add_option("--within-hours", within_hours,
-                    "Tasks created in the last H hours (server default: 1)");
-    cmd->add_option("--limit", limit, "At most N tasks (1-100; server default: 50)");
+                    "Queued and running tasks, and those that ended in the last H hours "
+                    "(server default: 1)");
+    cmd->add_option("--limit", limit, "At most N tasks, 1-100 (default: every task in the window)");
     cmd->add_option("--offset", offset, "Skip the first N tasks");
     cmd->add_flag("--wide", wide, "Full task ids");
     cmd->add_flag("--no-color", no_color, "No colours (also when NO_COLOR is set)");

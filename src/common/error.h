@@ -27,7 +27,9 @@ enum class ErrorCode {
 
 std::string_view ErrorCodeName(ErrorCode code);
 
-// One problem with one input field, in FastAPI's shape: loc = ["query", "limit"].
+// One problem with one input field, in FastAPI's shape: loc = ["query", "limit"]. A part made of
+// digits only (after the first) is a list index and is written as a JSON integer, as FastAPI
+// does: {"body", "input", "2"} → ["body", "input", 2].
 struct FieldError {
   std::vector<std::string> loc;
   std::string msg;

@@ -34,6 +34,7 @@ struct Config {
   std::string api_prefix = "/v1/api";  // VECTORIZE_API_PREFIX; routes answer at / and here too
   int http_threads = 2;                // VECTORIZE_HTTP_THREADS
   int http_blocking_threads = 64;      // VECTORIZE_HTTP_BLOCKING_THREADS
+  int http_max_waiting = 1024;         // VECTORIZE_HTTP_MAX_WAITING
   std::uint64_t max_request_bytes = 1 << 20;      // VECTORIZE_MAX_REQUEST_BYTES (JSON bodies)
   std::uint64_t max_upload_bytes = 512ull << 20;  // VECTORIZE_MAX_UPLOAD_BYTES (files)
   std::vector<std::string> api_keys;  // VECTORIZE_API_KEYS, comma-separated; empty = no auth

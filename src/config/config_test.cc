@@ -254,6 +254,8 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"http_threads", "256", true, ""},
         RuleCase{"http_threads", "0", false, "between 1 and 256"},
         RuleCase{"http_threads", "257", false, "between 1 and 256"},
+        RuleCase{"http_max_waiting", "0", true, ""},
+        RuleCase{"http_max_waiting", "-1", false, "between 0 and 1000000"},
         RuleCase{"concurrency.training", "0", true, ""},
         RuleCase{"concurrency.synthesis", "64", true, ""},
         RuleCase{"concurrency.evaluation", "65", false, "between 0 and 64"},

@@ -103,6 +103,14 @@ constexpr std::array kSettings = {
                     "More such requests at once wait for a free thread.",
             .field = [](Config& c) -> FieldRef { return &c.http_blocking_threads; },
             .range = {.min = 1, .max = 1024}},
+    Setting{.key = "http_max_waiting",
+            .env = "VECTORIZE_HTTP_MAX_WAITING",
+            .section = "server",
+            .help = "Requests that wait may queue for a free blocking thread up to this many "
+                    "(0-1000000); beyond it they are answered 429 OVERLOADED with Retry-After "
+                    "at once instead of queueing without bound.",
+            .field = [](Config& c) -> FieldRef { return &c.http_max_waiting; },
+            .range = {.min = 0, .max = 1'000'000}},
     Setting{.key = "max_request_bytes",
             .env = "VECTORIZE_MAX_REQUEST_BYTES",
             .section = "server",
@@ -362,14 +370,20 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Whole bounds in full ("1000000", where the shortest form would be "1e+06").
+std::string BoundText(double v) {
+  if (std::abs(v) < 1e15 && v == std::trunc(v)) return std::to_string(static_cast<long long>(v));
+  return FormatNumber(v);
+}
+
 std::string RangeText(const Range& r) {
   const bool bounded = std::isfinite(r.max);
   if (r.min_exclusive) {
-    return bounded ? "greater than " + FormatNumber(r.min) + " and at most " + FormatNumber(r.max)
-                   : "greater than " + FormatNumber(r.min);
+    return bounded ? "greater than " + BoundText(r.min) + " and at most " + BoundText(r.max)
+                   : "greater than " + BoundText(r.min);
   }
-  return bounded ? "between " + FormatNumber(r.min) + " and " + FormatNumber(r.max)
-                 : "at least " + FormatNumber(r.min);
+  return bounded ? "between " + BoundText(r.min) + " and " + BoundText(r.max)
+                 : "at least " + BoundText(r.min);
 }
 
 std::unexpected<std::string> RangeError(const Setting& s, std::string_view text) {

@@ -13,6 +13,16 @@ Error TooLarge(std::string message) {
   e.public_code = std::string(kPayloadTooLarge);
   return e;
 }
+
+// A registered model passed the upload's load check, so a model that does not load now is the
+// server's fault (files damaged or removed since), not the request's: 500 (the detail, with the
+// model's tag, goes to the server log). Unavailable (no inference module) and
+// resource_exhausted (no room) keep their own codes.
+Error LoadError(std::string_view tag, Error e) {
+  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kResourceExhausted) return e;
+  return Error::Internal(
+      fmt::format("model {} is registered but could not be loaded: {}", tag, e.message));
+}
 }  // namespace
 
 EmbeddingService::EmbeddingService(ModelLookup lookup, ModelCache& cache, RequestCounter* counter,
@@ -28,7 +38,7 @@ Result<EmbedResult> EmbeddingService::Embed(const EmbedRequest& request) {
         fmt::format("{} inputs in one request; the limit is {}", count, options_.max_inputs)));
   }
   auto batcher = cache_.Get(*ref);
-  if (!batcher) return Fail(batcher.error());
+  if (!batcher) return Fail(LoadError(request.model, std::move(batcher.error())));
   EmbeddingModel& model = *(*batcher)->model();
 
   if (request.dimensions && *request.dimensions > model.dimension()) {
@@ -86,7 +96,23 @@ Result<EmbedResult> EmbeddingService::Embed(const EmbedRequest& request) {
     }
   }
   if (counter_ != nullptr) counter_->Record(ref->id, NowMicros());
+  {
+    std::lock_guard lock(usage_mu_);
+    auto it = usage_.find(request.model);
+    if (it == usage_.end()) it = usage_.emplace(request.model, ModelUsage{request.model}).first;
+    it->second.requests += 1;
+    it->second.inputs += vectors->size();
+    it->second.tokens += static_cast<std::uint64_t>(tokens);
+  }
   return EmbedResult{std::move(*vectors), tokens};
+}
+
+std::vector<ModelUsage> EmbeddingService::Usage() const {
+  std::lock_guard lock(usage_mu_);
+  std::vector<ModelUsage> out;
+  out.reserve(usage_.size());
+  for (const auto& [tag, usage] : usage_) out.push_back(usage);
+  return out;
 }
 
 Result<std::vector<std::pair<std::string, std::int64_t>>> EmbeddingService::Counter(

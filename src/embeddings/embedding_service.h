@@ -6,6 +6,8 @@
 // Thread safety: every method may be called from any thread.
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,14 @@ struct EmbedResult {
   std::int64_t prompt_tokens = 0;           // ids fed to the model, special tokens included
 };
 
+// What one model served since the process started (GET /metrics).
+struct ModelUsage {
+  std::string model;           // tag
+  std::uint64_t requests = 0;  // successful requests
+  std::uint64_t inputs = 0;    // embeddings returned
+  std::uint64_t tokens = 0;    // ids fed to the model (usage.prompt_tokens)
+};
+
 struct EmbeddingServiceOptions {
   int max_inputs = 2048;    // more → 413
   int max_tokens = 300000;  // Σ ids after truncation; more → 413
@@ -55,8 +65,9 @@ class EmbeddingService {
 
   // Errors: not_found (no such model), invalid_argument with fields (token id out of range,
   // dimensions too large: 422 with loc), resource_exhausted with public_code PAYLOAD_TOO_LARGE
-  // (too many inputs or tokens: 413), resource_exhausted (queue full: 429), the loader's and
-  // the model's errors.
+  // (too many inputs or tokens: 413), resource_exhausted (queue full: 429), unavailable (the
+  // inference module is missing), internal (a registered model that does not load — its files
+  // were damaged after the upload's check — or a failed forward pass).
   [[nodiscard]] Result<EmbedResult> Embed(const EmbedRequest& request);
 
   // Requests served per day since the model was created (see RequestCounter::PerDay).
@@ -67,11 +78,18 @@ class EmbeddingService {
   // Unloads a model (call on delete). Returns whether it was loaded.
   bool Evict(const std::string& model_id) { return cache_.Evict(model_id); }
 
+  // Per model (by tag, sorted), what was served since the process started.
+  [[nodiscard]] std::vector<ModelUsage> Usage() const;
+  // Models loaded in memory now.
+  [[nodiscard]] std::size_t loaded_models() const { return cache_.size(); }
+
  private:
   ModelLookup lookup_;
   ModelCache& cache_;
   RequestCounter* counter_;
   EmbeddingServiceOptions options_;
+  mutable std::mutex usage_mu_;
+  std::map<std::string, ModelUsage, std::less<>> usage_;  // by tag; guarded by usage_mu_
 };
 
 }  // namespace vectorize::embeddings

@@ -5,10 +5,8 @@
 #include <system_error>
 
 namespace vectorize::http {
-namespace {
 
-// Prometheus label value escaping: backslash, double quote and newline.
-void AppendEscaped(std::string& out, std::string_view value) {
+void AppendLabelValue(std::string& out, std::string_view value) {
   for (char c : value) {
     switch (c) {
       case '\\': out += "\\\\"; break;
@@ -18,6 +16,8 @@ void AppendEscaped(std::string& out, std::string_view value) {
     }
   }
 }
+
+namespace {
 
 void AppendNumber(std::string& out, double value) {
   char buffer[64];
@@ -42,9 +42,9 @@ void AppendNumber(std::string& out, std::uint64_t value) {
 void AppendLabels(std::string& out, const std::string& method, const std::string& route,
                   int status) {
   out += "method=\"";
-  AppendEscaped(out, method);
+  AppendLabelValue(out, method);
   out += "\",route=\"";
-  AppendEscaped(out, route);
+  AppendLabelValue(out, route);
   out += "\",status=\"";
   out += std::to_string(status);
   out += '"';

@@ -6,10 +6,14 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 namespace vectorize::http {
+
+// Appends a Prometheus label value with backslash, double quote and newline escaped.
+void AppendLabelValue(std::string& out, std::string_view value);
 
 class HttpMetrics {
  public:

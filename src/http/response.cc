@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <string_view>
 
 #include "common/utf8.h"
+#include "http/json_text.h"
 
 namespace vectorize::http {
 namespace {
@@ -38,7 +40,16 @@ Response ValidationBody(const std::vector<FieldError>& fields) {
   boost::json::array detail;
   for (const FieldError& field : fields) {
     boost::json::array loc;
-    for (const std::string& part : field.loc) loc.emplace_back(SanitizeUtf8(part, 200));
+    for (const std::string& part : field.loc) {
+      const bool index =
+          !loc.empty() && !part.empty() && part.size() <= 9 &&
+          std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (index) {
+        loc.emplace_back(std::stoll(part));
+      } else {
+        loc.emplace_back(SanitizeUtf8(part, 200));
+      }
+    }
     detail.emplace_back(boost::json::object{
         {"loc", std::move(loc)}, {"msg", SanitizeUtf8(field.msg, 1000)}, {"type", field.type}});
   }
@@ -51,7 +62,7 @@ Response Response::Json(int status, const boost::json::value& body) {
   Response response;
   response.status = status;
   response.content_type = "application/json";
-  response.body = boost::json::serialize(body);
+  response.body = SerializeJson(body);
   return response;
 }
 

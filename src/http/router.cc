@@ -182,11 +182,11 @@ bool Router::Authorized(const Request& request) const {
   return ok;
 }
 
-bool Router::IsBlocking(const Request& head) const {
+const std::string* Router::BlockingRoute(const Request& head) const {
   const auto path = Split(head.path);
   const Route* route = Find(head.method, path);
   if (route == nullptr && head.method == "HEAD") route = Find("GET", path);
-  return route != nullptr && route->blocking;
+  return route != nullptr && route->blocking ? &route->pattern : nullptr;
 }
 
 bool Router::WantsBodyFile(const Request& head) const {

@@ -38,8 +38,9 @@ class Router {
   // server runs them on its blocking threads (ServerOptions::blocking_threads), so that the I/O
   // threads keep answering every other request meanwhile. Upload routes are blocking too.
   void AddBlocking(std::string method, std::string pattern, Handler handler);
-  // Whether this request's route (by method and path) is a blocking or upload route.
-  [[nodiscard]] bool IsBlocking(const Request& head) const;
+  // The pattern of this request's route (by method and path) when it is a blocking or upload
+  // route, else null. The pointer lives as long as the router.
+  [[nodiscard]] const std::string* BlockingRoute(const Request& head) const;
 
   // Whether the server should spool this request's body to a file: its method and path (headers
   // known, body not read) match an upload route and it passes the API-key check (so

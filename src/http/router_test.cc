@@ -58,13 +58,15 @@ TEST(RouterBlockingTest, BlockingAndUploadRoutesAreBlocking) {
   router.AddBlocking("POST", "/embeddings", [](Request&) { return Response::Empty(204); });
   router.AddBlocking("GET", "/slow/{id}", [](Request&) { return Response::Empty(204); });
   router.AddUpload("POST", "/datasets", [](Request&) { return Response::Empty(204); });
-  EXPECT_FALSE(router.IsBlocking(Make("GET", "/tasks")));
-  EXPECT_TRUE(router.IsBlocking(Make("POST", "/embeddings")));
-  EXPECT_TRUE(router.IsBlocking(Make("POST", "/embeddings/")));
-  EXPECT_TRUE(router.IsBlocking(Make("HEAD", "/slow/7")));  // HEAD runs the GET route
-  EXPECT_TRUE(router.IsBlocking(Make("POST", "/datasets")));
-  EXPECT_FALSE(router.IsBlocking(Make("GET", "/embeddings")));  // 405, answered inline
-  EXPECT_FALSE(router.IsBlocking(Make("GET", "/nowhere")));
+  EXPECT_EQ(nullptr, router.BlockingRoute(Make("GET", "/tasks")));
+  EXPECT_NE(nullptr, router.BlockingRoute(Make("POST", "/embeddings")));
+  EXPECT_NE(nullptr, router.BlockingRoute(Make("POST", "/embeddings/")));
+  const std::string* slow = router.BlockingRoute(Make("HEAD", "/slow/7"));  // the GET route
+  ASSERT_NE(slow, nullptr);
+  EXPECT_EQ(*slow, "/slow/{id}");
+  EXPECT_NE(nullptr, router.BlockingRoute(Make("POST", "/datasets")));
+  EXPECT_EQ(nullptr, router.BlockingRoute(Make("GET", "/embeddings")));  // 405, answered inline
+  EXPECT_EQ(nullptr, router.BlockingRoute(Make("GET", "/nowhere")));
 }
 
 TEST_F(RouterTest, SelectsByMethod) {

@@ -101,6 +101,32 @@ std::string LoggedTarget(std::string_view target) {
   return out;
 }
 
+// A target whose path is well formed but whose query is not (a stray '%', a byte a URL may not
+// hold): the first bad parameter's name (as sent, or "" when the name itself is the problem),
+// so that the answer can be a 422 naming it like every other bad parameter. nullopt when the
+// path is the problem, or nothing is.
+std::optional<std::string> BadQueryParam(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos || !boost::urls::parse_origin_form(target.substr(0, q))) {
+    return std::nullopt;
+  }
+  std::string_view query = target.substr(q + 1);
+  while (true) {
+    const auto amp = query.find('&');
+    const std::string_view piece = query.substr(0, amp);
+    const auto eq = piece.find('=');
+    const std::string_view key = piece.substr(0, eq);
+    // One parameter is well formed when "?<it>" parses on its own.
+    if (!boost::urls::parse_origin_form("/?" + std::string(piece))) {
+      const bool key_ok =
+          static_cast<bool>(boost::urls::parse_origin_form("/?" + std::string(key)));
+      return key_ok ? std::string(key) : std::string();
+    }
+    if (amp == std::string_view::npos) return std::nullopt;
+    query.remove_prefix(amp + 1);
+  }
+}
+
 // "/v1/api" → "/", "/v1/api/tasks" → "/tasks", "/v1/apix" unchanged.
 void StripPrefix(std::string& path, std::string_view prefix) {
   if (prefix.empty() || prefix == "/" || !path.starts_with(prefix)) return;
@@ -294,6 +320,15 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
     const auto url = boost::urls::parse_origin_form(message.target());
     if (!url) {
+      if (auto param = BadQueryParam(message.target())) {
+        exchange_.route = kUnmatchedRoute;
+        return Send(ValidationError({FieldError{
+                        {"query", *param},
+                        "not a valid URL query value: percent-encode '%' as %25 (and other "
+                        "reserved characters)",
+                        "value_error"}}),
+                    keep_alive, head);
+      }
       return Send(ErrorJson(400, "BAD_REQUEST", "malformed request target"), keep_alive, head);
     }
     Request request;
@@ -316,7 +351,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_ip_;
 
     state_ = State::kHandling;
-    if (!server_.router.IsBlocking(request)) {
+    const std::string* blocking_route = server_.router.BlockingRoute(request);
+    if (blocking_route == nullptr) {
       Response response = Run(request);
       return Complete(request, std::move(response), keep_alive, head);
     }
@@ -331,6 +367,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       Response busy =
           ErrorJson(429, "OVERLOADED", "the server is busy with requests that wait; retry shortly");
       busy.WithHeader("Retry-After", "1");
+      request.route = *blocking_route;  // counted under its route, though no handler ran
       return Complete(request, std::move(busy), keep_alive, head);
     }
     asio::post(server_.blocking_pool,

@@ -307,6 +307,27 @@ TEST_F(ServerTest, MalformedPercentEncodingIs400Json) {
   EXPECT_EQ(Json(response).at("code"), "BAD_REQUEST");
 }
 
+// A bad escape in the query (the path being fine) is a bad parameter: 422 naming it, like any
+// other invalid parameter value.
+TEST_F(ServerTest, MalformedPercentEncodingInTheQueryIs422NamingTheParameter) {
+  StartServer();
+  Client client(server_->port());
+  for (const auto& [target, name] :
+       std::vector<std::pair<std::string, std::string>>{{"/echo/a?tag=%zz", "tag"},
+                                                        {"/echo/a?limit=5&tag=50%", "tag"},
+                                                        {"/echo/a?x=1&%zz=2", ""}}) {
+    const auto response = client.Send(bhttp::verb::get, target);
+    EXPECT_EQ(response.result_int(), 422) << target;
+    const auto body = Json(response);
+    const auto& loc = body.at("detail").at(0).at("loc").as_array();
+    ASSERT_EQ(loc.size(), 2u) << target;
+    EXPECT_EQ(loc.at(0), "query") << target;
+    EXPECT_EQ(loc.at(1), name.c_str()) << target;
+  }
+  // A bad escape in the path stays a 400.
+  EXPECT_EQ(client.Send(bhttp::verb::get, "/echo/%zz?tag=a").result_int(), 400);
+}
+
 TEST_F(ServerTest, GarbageRequestIs400) {
   StartServer();
   Client client(server_->port());
@@ -458,6 +479,15 @@ TEST_F(ServerTest, BlockingRequestsBeyondTheWaitingLimitAre429) {
   EXPECT_EQ(refused[bhttp::field::retry_after], "1");
   EXPECT_EQ(Json(refused).at("code"), "OVERLOADED");
   EXPECT_EQ(served.result_int(), 200);
+  // The refusal is counted under the route it was for (no handler ran).
+  server_->Stop();
+  std::string out;
+  metrics_.Render(out);
+  EXPECT_NE(
+      out.find(
+          R"(vectorize_http_requests_total{method="POST",route="/wait/{name}",status="429"} 1)"),
+      std::string::npos)
+      << out;
 }
 
 TEST_F(ServerTest, StopLetsABlockingRequestFinish) {

@@ -515,9 +515,11 @@ void Engine::MonitorLoop() {
       if (run->stop.load() == JobContext::StopReason::kCancelRequested && !run->force_ended &&
           run->stop_at != Clock::time_point{} && now - run->stop_at > options_.cancel_grace) {
         run->force_ended = true;
-        forced.push_back({run->lease, Completion::Kind::kCancelled,
-                          std::string("cancelled (job stopped at the next safe point)"),
-                          std::nullopt, 0});
+        forced.push_back(
+            {run->lease, Completion::Kind::kCancelled,
+             std::string(
+                 "cancelled (the job did not stop within the grace period; ended by the engine)"),
+             std::nullopt, 0});
       }
       FlushProgress(*run, false);
     }

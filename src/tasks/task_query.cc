@@ -56,7 +56,11 @@ size_t Utf8Length(std::string_view s) {
 std::optional<std::int64_t> IntParam(std::string_view name, std::string_view value, std::int64_t lo,
                                      std::int64_t hi, std::vector<FieldError>& errors) {
   auto v = ParseInt(value);
-  if (!v) {
+  // An integer, but beyond 64 bits: out of range rather than "not an integer".
+  const auto digits = value.substr(!value.empty() && value[0] == '-' ? 1 : 0);
+  const bool huge =
+      !v && !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!v && !huge) {
     errors.push_back(
         QueryError(std::string(name),
                    value.empty() ? "must not be empty; expected an integer"
@@ -64,7 +68,7 @@ std::optional<std::int64_t> IntParam(std::string_view name, std::string_view val
                    "int_parsing"));
     return std::nullopt;
   }
-  if (*v < lo || *v > hi) {
+  if (huge || *v < lo || *v > hi) {
     errors.push_back(QueryError(
         std::string(name), hi == INT64_MAX ? fmt::format("must be at least {}", lo)
                                            : fmt::format("must be between {} and {}", lo, hi)));

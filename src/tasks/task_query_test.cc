@@ -81,6 +81,20 @@ TEST(TaskQueryTest, EveryInvalidValueNamesItsParameter) {
   }
 }
 
+// An integer beyond 64 bits is out of range, not "not an integer".
+TEST(TaskQueryTest, HugeIntegersAreOutOfRange) {
+  for (const char* name : {"limit", "offset", "within_hours"}) {
+    for (const char* value : {"99999999999999999999999", "-99999999999999999999999"}) {
+      Error e = ParseError({{name, value}});
+      ASSERT_EQ(e.fields.size(), 1u) << name;
+      EXPECT_EQ(e.fields[0].type, "value_error") << name << " " << value;
+      EXPECT_NE(e.fields[0].msg.find("must be"), std::string::npos) << e.fields[0].msg;
+    }
+  }
+  EXPECT_EQ(ParseError({{"limit", "9x"}}).fields.at(0).type, "int_parsing");
+  EXPECT_EQ(ParseError({{"limit", "-"}}).fields.at(0).type, "int_parsing");
+}
+
 TEST(TaskQueryTest, EchoedValuesAreValidUtf8AndShort) {
   Error e = ParseError({{"limit", std::string("\xff") + std::string(500, '9')}});
   ASSERT_EQ(e.fields.size(), 1u);

@@ -390,6 +390,52 @@ TEST_P(StoreTest, ProgressIsFencedAndTheLastMessageRidesWithTheOutcome) {
   EXPECT_TRUE(store_->Ping());
 }
 
+// The reason given with a cancel request outlives the run: the task ends C with it as its
+// error_msg whether the job stops, the worker is lost, or no reason was given (then the
+// job's or the engine's own message).
+TEST_P(StoreTest, ACancelledRunKeepsTheReasonItWasCancelledWith) {
+  auto ids = store_->Enqueue(std::vector<NewTask>(3, NewTask{TaskType::kEvaluation}));
+  ASSERT_TRUE(ids);
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 2, "w1", kMicrosPerHour)->size(), 2u);
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w2", -1)->size(), 1u);  // lease expired
+  const std::string& stopped = ids->at(0);
+  const std::string& silent = ids->at(1);
+  const std::string& lost = ids->at(2);
+  EXPECT_EQ(store_->Cancel(stopped, "wrong dataset").value(), CancelOutcome::kRequested);
+  EXPECT_EQ(store_->Cancel(silent, std::nullopt).value(), CancelOutcome::kRequested);
+  EXPECT_EQ(store_->Cancel(lost, "user said stop").value(), CancelOutcome::kRequested);
+  std::vector<Completion> ends(2);
+  ends[0].lease = {stopped, TaskType::kEvaluation, "w1", 1};
+  ends[1].lease = {silent, TaskType::kEvaluation, "w1", 1};
+  for (auto& c : ends) {
+    c.kind = Completion::Kind::kCancelled;
+    c.error_msg = "cancelled (the job did not stop within the grace period; ended by the engine)";
+  }
+  ASSERT_TRUE(store_->Complete(ends));
+  ASSERT_TRUE(store_->RescueExpired());
+  for (const auto& [id, want] : std::vector<std::pair<std::string, std::string>>{
+           {stopped, "wrong dataset"},
+           {silent,
+            "cancelled (the job did not stop within the grace period; ended by the engine)"},
+           {lost, "user said stop"}}) {
+    auto t = store_->Get(id);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->status, TaskStatus::kCancelled) << id;
+    EXPECT_EQ(t->error_msg, want) << id;
+  }
+  // A run that finishes D despite a cancel request does not carry the reason as an error.
+  auto more = store_->Enqueue(std::vector<NewTask>{{TaskType::kEvaluation}});
+  ASSERT_EQ(store_->Claim(TaskType::kEvaluation, 1, "w1", kMicrosPerHour)->size(), 1u);
+  ASSERT_TRUE(store_->Cancel(more->at(0), "too late"));
+  Completion done;
+  done.lease = {more->at(0), TaskType::kEvaluation, "w1", 1};
+  done.kind = Completion::Kind::kDone;
+  ASSERT_TRUE(store_->Complete(std::vector<Completion>{done}));
+  auto d = store_->Get(more->at(0));
+  EXPECT_EQ(d->status, TaskStatus::kDone);
+  EXPECT_FALSE(d->error_msg);
+}
+
 TEST_P(StoreTest, ConcurrentClaimsNeverShareATask) {
   std::vector<NewTask> batch(600, NewTask{TaskType::kDatasetUpload});
   ASSERT_TRUE(store_->Enqueue(batch));

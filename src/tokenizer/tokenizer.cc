@@ -369,12 +369,22 @@ std::vector<std::int32_t> Tokenizer::Encode(std::string_view text, std::size_t m
 std::vector<std::int32_t> Tokenizer::WrapIds(const std::vector<std::int32_t>& content,
                                              std::size_t max_length) const {
   std::size_t specials = num_special_tokens();
-  std::size_t keep = content.size();
+  // Already wrapped: take the content between the specials.
+  auto first = content.begin();
+  auto last = content.end();
+  if (specials > 0 && content.size() >= specials &&
+      std::equal(prefix_ids_.begin(), prefix_ids_.end(), first) &&
+      std::equal(suffix_ids_.begin(), suffix_ids_.end(),
+                 last - static_cast<std::ptrdiff_t>(suffix_ids_.size()))) {
+    first += static_cast<std::ptrdiff_t>(prefix_ids_.size());
+    last -= static_cast<std::ptrdiff_t>(suffix_ids_.size());
+  }
+  std::size_t keep = static_cast<std::size_t>(last - first);
   if (max_length > 0) keep = std::min(keep, max_length > specials ? max_length - specials : 0);
   std::vector<std::int32_t> out;
   out.reserve(keep + specials);
   out.insert(out.end(), prefix_ids_.begin(), prefix_ids_.end());
-  out.insert(out.end(), content.begin(), content.begin() + static_cast<std::ptrdiff_t>(keep));
+  out.insert(out.end(), first, first + static_cast<std::ptrdiff_t>(keep));
   out.insert(out.end(), suffix_ids_.begin(), suffix_ids_.end());
   return out;
 }

@@ -45,7 +45,9 @@ class Tokenizer {
                                                  bool add_special_tokens = true) const;
 
   // Pre-tokenised ids wrapped with the special tokens and truncated like Encode (the service's
-  // path for OpenAI token-id input).
+  // path for OpenAI token-id input). Ids that already start with the prefix specials and end with
+  // the suffix ones (e.g. [CLS] … [SEP], as Hugging Face's tokenizer(text)["input_ids"] gives them)
+  // are not wrapped a second time: the same sequence comes out either way.
   [[nodiscard]] std::vector<std::int32_t> WrapIds(const std::vector<std::int32_t>& content,
                                                   std::size_t max_length = 0) const;
 

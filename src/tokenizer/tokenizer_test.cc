@@ -159,6 +159,21 @@ TEST(TokenizerTest, WrapIdsAddsSpecialsAndTruncates) {
   EXPECT_EQ(tok->WrapIds({}), (std::vector<std::int32_t>{101, 102}));
 }
 
+// Ids as Hugging Face's tokenizer(text)["input_ids"] gives them ([CLS] … [SEP]) are not wrapped
+// again: they come out as Encode(text) does, truncated the same way.
+TEST(TokenizerTest, WrapIdsLeavesAlreadyWrappedIdsAlone) {
+  auto tok = Real();
+  const auto encoded = tok->Encode("Hello, world!");
+  ASSERT_EQ(encoded, (std::vector<std::int32_t>{101, 7592, 1010, 2088, 999, 102}));
+  EXPECT_EQ(tok->WrapIds(encoded), encoded);
+  EXPECT_EQ(tok->WrapIds(encoded, 4), tok->Encode("Hello, world!", 4));
+  EXPECT_EQ(tok->WrapIds({101, 102}), (std::vector<std::int32_t>{101, 102}));
+  // Only one end special: the content is wrapped as given.
+  EXPECT_EQ(tok->WrapIds({101, 7592}), (std::vector<std::int32_t>{101, 101, 7592, 102}));
+  EXPECT_EQ(tok->WrapIds({7592, 102}), (std::vector<std::int32_t>{101, 7592, 102, 102}));
+  EXPECT_EQ(tok->WrapIds({102}), (std::vector<std::int32_t>{101, 102, 102}));
+}
+
 TEST(TokenizerTest, InvalidUtf8IsDroppedLikeReplacementCharacters) {
   auto tok = Real();
   EXPECT_EQ(tok->Encode("hello\xFF\xFEworld\xC3"), tok->Encode("helloworld"));

@@ -310,6 +310,13 @@ def testkit_enqueue(data_dir, task_type="training", count=1, inputs=None, tag=No
     return ids
 
 
+def metric(text, series):
+    """The value of one series (name and labels, exactly as rendered) in Prometheus text, or
+    None when it is absent."""
+    m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
+    return None if m is None else float(m.group(1))
+
+
 def wait_until(predicate, timeout, interval=0.05, message="condition"):
     """Polls predicate() until it returns a truthy value (returned) or timeout seconds pass
     (AssertionError naming the last value seen)."""

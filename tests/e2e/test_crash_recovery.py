@@ -10,12 +10,11 @@ The kill happens at two different moments (early and late in the run), each on f
 """
 
 import os
-import re
 import time
 import unittest
 
 import harness
-from harness import E2ETestCase, wait_until
+from harness import metric, E2ETestCase, wait_until
 
 TYPES = ["model_upload", "dataset_upload", "training", "evaluation", "synthesis"]
 PER_TYPE = 12
@@ -30,9 +29,6 @@ ENGINE_ENV = {
 BIG_WINDOW = {"within_hours": 1000}
 
 
-def metric(text, series):
-    m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
-    return None if m is None else float(m.group(1))
 
 
 class CrashRecoveryTest(E2ETestCase):

@@ -20,7 +20,7 @@ import tempfile
 import unittest
 
 import harness
-from harness import E2ETestCase
+from harness import E2ETestCase, metric
 from models_fixtures import multipart, zip_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -146,6 +146,10 @@ class EmbeddingsTest(E2ETestCase):
         self.assertLess(max_abs_diff(nested[0], text), 1e-6)
         want = reference(os.path.join(self.models, "tiny-plain"), [[101, 7592, 102]])[0]
         self.assertLess(max_abs_diff(nested[1], want), 1e-4)
+        # Ids that already carry [CLS] … [SEP] (Hugging Face's input_ids) are not wrapped again.
+        out = self.embed({"input": HELLO_IDS, "model": "tiny-plain"})
+        self.assertLess(max_abs_diff(out["data"][0]["embedding"], text), 1e-6)
+        self.assertEqual(out["usage"]["prompt_tokens"], len(HELLO_IDS))
 
     def test_dimensions(self):
         full = self.vectors({"input": "Hello, world!", "model": "tiny-norm"})[0]
@@ -184,6 +188,20 @@ class EmbeddingsTest(E2ETestCase):
 
     # -- errors
 
+    def test_a_registered_model_whose_files_broke_is_500_and_others_still_serve(self):
+        make_model(os.path.join(self.models, "tiny-broken"), "--seed", "4")
+        register_model(self.server, os.path.join(self.models, "tiny-broken"), "tiny-broken")
+        weights = os.path.join(self.server.data_dir, "models", "tiny-broken", "model.safetensors")
+        with open(weights, "r+b") as f:
+            f.truncate(1000)
+        status, _, out = self.server.post("/embeddings", {"input": "x", "model": "tiny-broken"},
+                                          timeout=60)
+        self.assertEqual(status, 500, out)
+        self.assertEqual(out["code"], "SERVER_ERROR")
+        self.assertNotIn("safetensors", out["message"])  # the detail is in the server log
+        self.assertIn("tiny-broken", self.server.log_text())
+        self.assertEqual(len(self.vectors({"input": "x", "model": "tiny-plain"})), 1)
+
     def test_unknown_model_is_404(self):
         status, _, out = self.server.post("/embeddings", {"input": "x", "model": "no-such-model"})
         self.assertEqual(status, 404, out)
@@ -209,8 +227,7 @@ class EmbeddingsTest(E2ETestCase):
         for body, loc in cases:
             status, _, out = self.server.post("/embeddings", body)
             self.assertEqual(status, 422, (body, out))
-            self.assertEqual([str(x) for x in out["detail"][0]["loc"]], [str(x) for x in loc],
-                             body)
+            self.assertEqual(out["detail"][0]["loc"], loc, body)  # list indices are integers
         status, _, out = self.server.post("/embeddings", b"{not json")
         self.assertEqual(status, 422, out)
         self.assertEqual(out["detail"][0]["loc"], ["body"])
@@ -240,6 +257,13 @@ class EmbeddingsTest(E2ETestCase):
         after = self.server.get_ok("/v1/api/embeddings/counter/tiny-count")
         self.assertEqual(after[today], 3)
         self.assertTrue(all(v == 0 for k, v in after.items() if k != today))
+        # /metrics: what this process served, by model ([CLS] a [SEP] = 3 ids per input).
+        text = self.server.get("/metrics")[2]
+        for series, want in (("requests", 3), ("inputs", 6), ("tokens", 18)):
+            self.assertEqual(
+                metric(text, f'vectorize_embeddings_{series}_total{{model="tiny-count"}}'), want,
+                series)
+        self.assertGreaterEqual(metric(text, "vectorize_embeddings_models_loaded"), 1)
         status, _, out = self.server.get("/embeddings/counter/no-such-model")
         self.assertEqual(status, 404, out)
 

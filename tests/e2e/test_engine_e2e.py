@@ -10,7 +10,7 @@ import time
 import unittest
 
 import harness
-from harness import E2ETestCase, parse_rfc3339_z, wait_until
+from harness import metric, E2ETestCase, parse_rfc3339_z, wait_until
 
 TYPES = ["model_upload", "dataset_upload", "training", "evaluation", "synthesis"]
 
@@ -19,9 +19,6 @@ BASE_ENV = {"VECTORIZE_RETRY_BASE_SECONDS": "0.05"}
 STEP_RE = re.compile(r"^step (\d+)/(\d+)$")
 
 
-def metric(text, series):
-    m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
-    return None if m is None else float(m.group(1))
 
 
 class EngineE2ETest(E2ETestCase):
@@ -178,7 +175,8 @@ class EngineE2ETest(E2ETestCase):
         for t, tid in ids.items():
             with self.subTest(task_type=t):
                 t0 = time.monotonic()
-                status, headers, body = srv.post(f"/tasks/{tid}/cancel")
+                status, headers, body = srv.post(f"/tasks/{tid}/cancel",
+                                                 {"reason": f"no longer needed ({t})"})
                 self.assertEqual(status, 202, body)
                 self.assertEqual(body["task_status"], "R")
                 self.assertTrue(body["cancel_requested"])
@@ -186,6 +184,7 @@ class EngineE2ETest(E2ETestCase):
                 d = self.wait_status(srv, tid, "C", 3)
                 figures[t] = time.monotonic() - t0
                 self.assertLess(figures[t], 1.5)
+                self.assertEqual(d["error_msg"], f"no longer needed ({t})")  # the reason stays
                 self.assertIsNotNone(d["end_date"])
                 self.assertIsNone(d["lease_expires_at"])
                 self.assertLess(d["progress"], 1.0)
@@ -208,7 +207,8 @@ class EngineE2ETest(E2ETestCase):
         t0 = {}
         for t, tid in ids.items():
             t0[t] = time.monotonic()
-            status, _, body = srv.post(f"/tasks/{tid}/cancel")
+            status, _, body = srv.post(f"/tasks/{tid}/cancel",
+                                       {"reason": "stop"} if t == "training" else None)
             self.assertEqual(status, 202, body)
             self.assertTrue(body["cancel_requested"])
         # ...and time each one's R → C.
@@ -229,6 +229,10 @@ class EngineE2ETest(E2ETestCase):
             d = srv.task(tid)
             self.assertIsNotNone(d["end_date"], t)
             self.assertLess(d["progress"], 1.0, t)  # ended C while the job was still working
+            # The reason given, else the engine's own account of what happened.
+            self.assertEqual(d["error_msg"], "stop" if t == "training" else
+                             "cancelled (the job did not stop within the grace period; "
+                             "ended by the engine)", t)
         # When the jobs finally return, the tasks stay C (not D).
         wait_until(lambda: all(self.running(srv, t) == 0 for t in TYPES), 10,
                    message="the ignoring jobs to return")

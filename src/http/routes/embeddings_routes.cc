@@ -1,7 +1,10 @@
 #include "http/routes/embeddings_routes.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/object.hpp>
 
+#include "http/http_metrics.h"
 #include "http/routes/embeddings_json.h"
 
 namespace vectorize::http {
@@ -43,6 +46,33 @@ void AddEmbeddingRoutes(Router& router, EmbeddingService& service) {
                      [&service](Request& r) { return CreateEmbeddings(service, r); });
   router.Add("GET", "/embeddings/counter/{tag}",
              [&service](Request& r) { return GetEmbeddingCounter(service, r); });
+}
+
+void RenderEmbeddingMetrics(const EmbeddingService& service, std::string& out) {
+  const auto usage = service.Usage();
+  const auto series = [&](std::string_view name, std::string_view help, auto field) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, help, name);
+    for (const auto& u : usage) {
+      out += name;
+      out += "{model=\"";
+      AppendLabelValue(out, u.model);
+      out += fmt::format("\"}} {}\n", u.*field);
+    }
+  };
+  series("vectorize_embeddings_requests_total",
+         "Embedding requests served, by model, since the process started.",
+         &embeddings::ModelUsage::requests);
+  series("vectorize_embeddings_inputs_total",
+         "Embeddings returned (one per input), by model, since the process started.",
+         &embeddings::ModelUsage::inputs);
+  series("vectorize_embeddings_tokens_total",
+         "Token ids fed to the model (usage.prompt_tokens), by model, since the process started.",
+         &embeddings::ModelUsage::tokens);
+  out += fmt::format(
+      "# HELP vectorize_embeddings_models_loaded Models loaded in memory for embeddings.\n"
+      "# TYPE vectorize_embeddings_models_loaded gauge\n"
+      "vectorize_embeddings_models_loaded {}\n",
+      service.loaded_models());
 }
 
 }  // namespace vectorize::http

@@ -106,7 +106,7 @@ void RenderTaskMetrics(std::string& out, tasks::TaskService& service, const task
 }  // namespace
 
 void AddSystemRoutes(Router& router, tasks::TaskService& service, const tasks::Engine* engine,
-                     const HttpMetrics& http_metrics) {
+                     const HttpMetrics& http_metrics, std::vector<MetricsSource> more) {
   router.Add("GET", "/health", [&service](Request&) {
     boost::json::object body;
     if (auto s = service.Ping(); !s) {
@@ -118,12 +118,14 @@ void AddSystemRoutes(Router& router, tasks::TaskService& service, const tasks::E
     body["database"] = "ok";
     return Response::Json(200, body);
   });
-  router.Add("GET", "/metrics", [&service, engine, &http_metrics](Request&) {
-    std::string out;
-    RenderTaskMetrics(out, service, engine);
-    http_metrics.Render(out);
-    return Response::Text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  router.Add(
+      "GET", "/metrics", [&service, engine, &http_metrics, more = std::move(more)](Request&) {
+        std::string out;
+        RenderTaskMetrics(out, service, engine);
+        http_metrics.Render(out);
+        for (const auto& render : more) render(out);
+        return Response::Text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+      });
 }
 
 }  // namespace vectorize::http

@@ -9,6 +9,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "http/json_text.h"
 #include "http/routes/task_json.h"
 
 namespace vectorize::http {
@@ -117,7 +118,7 @@ void TaskEventStream::Deliver(const std::vector<TaskEventLog::Entry>& entries,
       if (c->dead || !Matches(c->filter, *task, now)) continue;
       if (text.empty()) {
         text = fmt::format("id: {}\nevent: task\ndata: {}\n\n", seq,
-                           boost::json::serialize(TaskDetailJson(*task)));
+                           SerializeJson(TaskDetailJson(*task)));
       }
       if (!c->sink->Write(text)) c->dead = true;
     }

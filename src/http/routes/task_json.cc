@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "http/json_text.h"
+
 namespace vectorize::http {
 namespace {
 
@@ -89,7 +91,11 @@ void AppendTaskListJson(std::string& out, const std::vector<tasks::TaskRecord>& 
     out += ",\"error_msg\":";
     AppendOptString(out, t.error_msg);
     out += ",\"progress\":";
-    out += t.progress ? boost::json::serialize(boost::json::value(*t.progress)) : "null";
+    if (t.progress) {
+      AppendJsonDouble(out, *t.progress);
+    } else {
+      out += "null";
+    }
     out += ",\"progress_msg\":";
     AppendOptString(out, t.progress_msg);
     out.push_back('}');

@@ -1,5 +1,6 @@
 #include "http/routes/tasks_routes.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -80,11 +81,20 @@ Result<std::optional<std::string>> CancelReason(const Request& req) {
   }
   const auto* reason = body.as_object().if_contains("reason");
   if (!reason || reason->is_null()) return std::optional<std::string>{};
-  if (!reason->is_string() || reason->as_string().size() > 500) {
+  // Characters, not bytes (UTF-8 continuation bytes are not counted).
+  const auto chars = [](std::string_view s) {
+    return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
+  };
+  if (!reason->is_string() || chars(reason->as_string()) > 500) {
     return Fail(Error::Validation({FieldError{
         {"body", "reason"}, "must be a string of at most 500 characters", "string_type"}}));
   }
-  return std::optional<std::string>(std::string(reason->as_string()));
+  const std::string_view text = reason->as_string();
+  // A blank reason is no reason: error_msg stays null rather than "".
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>(std::string(text));
 }
 
 Response CancelTask(TaskService& service, Request& req) {

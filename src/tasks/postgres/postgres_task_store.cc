@@ -58,7 +58,9 @@ constexpr std::string_view kProgress =
 // Finishes many runs (D/F/C) of one table, each fenced by (worker_id, attempts): one round trip
 // per batch instead of one per run.
 constexpr std::string_view kFinishMany =
-    "UPDATE {0} t SET task_status = v.st, end_date = $1, updated_at = $1, error_msg = v.err, "
+    "UPDATE {0} t SET task_status = v.st, end_date = $1, updated_at = $1, "
+    // A cancelled task keeps the reason given with its cancel request, if any.
+    "error_msg = CASE WHEN v.st = 'C' THEN coalesce(t.error_msg, v.err) ELSE v.err END, "
     "result = coalesce(v.res, t.result), "
     "progress = CASE WHEN v.st = 'D' THEN 1.0 ELSE t.progress END, "
     "progress_msg = coalesce(v.pmsg, t.progress_msg), worker_id = NULL, lease_expires_at = NULL "
@@ -79,7 +81,8 @@ constexpr std::string_view kRescue =
     "task_status = CASE WHEN cancel_requested = 1 THEN 'C' "
     "  WHEN attempts >= max_attempts THEN 'F' ELSE 'Q' END, "
     "end_date = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN $1 END, "
-    "error_msg = CASE WHEN cancel_requested = 1 THEN 'cancelled (worker lost)' "
+    "error_msg = CASE WHEN cancel_requested = 1 THEN coalesce(error_msg, 'cancelled (worker "
+    "lost)') "
     "  WHEN attempts >= max_attempts THEN 'worker lost' END, "
     "progress_msg = CASE WHEN cancel_requested = 0 AND attempts < max_attempts "
     "  THEN 'requeued: worker lost' ELSE progress_msg END, "

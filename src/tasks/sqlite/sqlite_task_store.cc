@@ -45,7 +45,9 @@ constexpr std::string_view kProgress =
     "UPDATE {0} SET progress = ?1, progress_msg = ?2, updated_at = ?3 "
     "WHERE id = ?4 AND task_status = 'R' AND worker_id = ?5 AND attempts = ?6";
 constexpr std::string_view kFinish =
-    "UPDATE {0} SET task_status = ?1, end_date = ?2, updated_at = ?2, error_msg = ?3, "
+    "UPDATE {0} SET task_status = ?1, end_date = ?2, updated_at = ?2, "
+    // A cancelled task keeps the reason given with its cancel request, if any.
+    "error_msg = CASE WHEN ?1 = 'C' THEN coalesce(error_msg, ?3) ELSE ?3 END, "
     "result = coalesce(?4, result), progress = CASE WHEN ?1 = 'D' THEN 1.0 ELSE progress END, "
     "progress_msg = coalesce(?8, progress_msg), worker_id = NULL, lease_expires_at = NULL "
     "WHERE id = ?5 AND task_status = 'R' AND worker_id = ?6 AND attempts = ?7";
@@ -62,7 +64,8 @@ constexpr std::string_view kRescue =
     "task_status = CASE WHEN cancel_requested = 1 THEN 'C' "
     "  WHEN attempts >= max_attempts THEN 'F' ELSE 'Q' END, "
     "end_date = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN ?1 END, "
-    "error_msg = CASE WHEN cancel_requested = 1 THEN 'cancelled (worker lost)' "
+    "error_msg = CASE WHEN cancel_requested = 1 THEN coalesce(error_msg, 'cancelled (worker "
+    "lost)') "
     "  WHEN attempts >= max_attempts THEN 'worker lost' END, "
     "progress_msg = CASE WHEN cancel_requested = 0 AND attempts < max_attempts "
     "  THEN 'requeued: worker lost' ELSE progress_msg END, "
