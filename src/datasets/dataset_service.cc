@@ -138,6 +138,7 @@ UploadOutcome DatasetService::UploadOne(const std::string& filename, const fs::p
     out.failure = FromConvert(stem.error());
     return out;
   }
+  if (stem->size() <= 100) out.tag = *stem;  // [A-Za-z0-9_-]: bytes are characters
   const fs::path part = options_.data_dir / "datasets" / ("." + NewUuidV7() + ".jsonl.part");
   auto converted = formats::ConvertFile(path, filename, options, part, limits);
   if (!converted) {
@@ -208,6 +209,7 @@ std::vector<UploadOutcome> DatasetService::Upload(const std::vector<UploadedFile
     tasks::TaskDetail t;
     t.id = o.task_id = NewUuidV7();
     t.type = tasks::TaskType::kDatasetUpload;
+    t.tag = o.tag;
     t.created_at = started;
     t.started_at = started;
     t.updated_at = ended;

@@ -42,6 +42,10 @@ struct UploadOutcome {
   std::optional<Dataset> dataset;
   std::optional<UploadFailure> failure;
   std::string task_id;  // the dataset_upload task recording it
+  // The task's tag: the dataset's base name (the file's sanitised stem, before any "_2" suffix
+  // a taken name gets), so that ?tag= finds every upload of a file; unset when the filename
+  // gives none or it is over 100 characters.
+  std::optional<std::string> tag;
 };
 
 struct DatasetServiceOptions {

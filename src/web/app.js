@@ -376,7 +376,7 @@
       });
     }
     const inWindow = stats ? (stats.by_status.D || 0) + (stats.by_status.F || 0) : null;
-    let text = `${sample.length} finished or failed task${sample.length === 1 ? "" : "s"} created in the window, by end time, ` +
+    let text = `${sample.length} finished or failed task${sample.length === 1 ? "" : "s"} that ended in the window, by end time, ` +
       `in ${CHART_BUCKETS} buckets of ${durationText(bucketMs)}.`;
     if (inWindow != null && inWindow > sample.length) {
       text += ` Only the newest ${sample.length} of ${inWindow} in the window are drawn.`;
@@ -388,9 +388,11 @@
   // Table
 
   let lastRows = [];
+  let lastMore = false;  // whether a task exists beyond the page shown
 
-  function renderRows(list) {
+  function renderRows(list, more) {
     lastRows = list;
+    lastMore = more;
     const tbody = $("rows");
     const focusedId = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.id : null;
@@ -423,7 +425,7 @@
     $("range").textContent = list.length ? `${from}–${state.offset + list.length}` : "";
     $("page-label").textContent = `Page ${Math.floor(state.offset / state.limit) + 1}`;
     $("prev").disabled = state.offset === 0;
-    $("next").disabled = list.length < state.limit;
+    $("next").disabled = !more;
   }
 
   function setupTable() {
@@ -678,8 +680,12 @@
         api("tasks/stats?within_hours=" + s.hours),
         wantChart ? api(`tasks?within_hours=${s.hours}&status=D&status=F&limit=100`) : null,
       ]);
+      // A full page may be the last one: look one task further before offering "Older".
+      const more = list.body.length === s.limit
+        ? (await api("tasks?" + listQuery({ ...s, offset: s.offset + s.limit, limit: 1 }))).body.length > 0
+        : false;
       if (s !== state) { again = true; return; }  // the view changed meanwhile
-      renderRows(list.body);
+      renderRows(list.body, more);
       renderChips(stats.body);
       // The sample and the counts it is compared with come from the same moment.
       if (wantChart) { chartSample = sample.body; chartStats = stats.body; chartAge = 0; } else { chartAge++; }
@@ -772,7 +778,7 @@
       for (const k of Object.keys(row)) if (k in t) row[k] = t[k];
       const rows = lastRows.slice();
       rows[i] = row;
-      renderRows(rows);
+      renderRows(rows, lastMore);
     }
     if (state.task === t.id) { lastDetail = t; renderDetail(t); }
     scheduleReread();

@@ -128,6 +128,25 @@ async function main() {
   const chipCounts = await page.$$eval("#chips .chip", (cs) => cs.map((c) => c.textContent));
   check(chipCounts.length === 5, "five status chips: " + chipCounts.join(" | "));
 
+  // Paging: "Older" is offered only when a task exists beyond the page — a page of exactly the
+  // five tasks is the last one; a page of four has one more.
+  {
+    const pager = await context.newPage();
+    const nextDisabled = () => pager.$eval("#next", (b) => b.disabled);
+    await pager.goto(base + "/dashboard?limit=5");
+    await pager.waitForFunction(() => document.querySelectorAll("#rows tr").length === 5, null, { timeout: 15000 });
+    await pager.waitForFunction(() => /Live/.test(document.getElementById("live-state").textContent));
+    check(await nextDisabled(), "a full page that is the last one offers no older page");
+    await pager.goto(base + "/dashboard?limit=4");
+    await pager.waitForFunction(() => document.querySelectorAll("#rows tr").length === 4 &&
+      !document.getElementById("next").disabled, null, { timeout: 15000 });
+    await pager.click("#next");
+    await pager.waitForFunction(() => location.search.includes("offset=4") &&
+      document.querySelectorAll("#rows tr").length === 1, null, { timeout: 15000 });
+    check(await nextDisabled(), "page 2 of 4 + 1 shows the fifth task and offers no page 3");
+    await pager.close();
+  }
+
   // 2. Filter by status (the Running checkbox): only running rows, and the filter is in the URL.
   await page.waitForFunction(() => document.querySelector('#rows tr[data-status="R"]'), null, { timeout: 30000 });
   await page.check("#fs-R");

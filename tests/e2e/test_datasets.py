@@ -437,6 +437,13 @@ class DatasetsApiBase(Backend):
         self.assertEqual(failed[0]["task_status"], "F")
         self.assertTrue(failed[0]["error_msg"].startswith("UNSUPPORTED_FORMAT"))
         self.assertEqual(done[0]["inputs"]["source"], "upload")
+        # Tagged with the dataset's base name, so ?tag= finds every upload of the file, the
+        # failed one too, and a second upload of it (stored as tracked_2).
+        self.assertEqual((done[0]["tag"], failed[0]["tag"]), ("tracked", "tracked"))
+        status, _, again = self.upload_one("tracked.csv", read("valid/default.csv"))
+        self.assertEqual((status, again["name"]), (201, "tracked_2"))
+        tagged = self.server.get_ok("/tasks", {"tag": "tracked", "task_type": "dataset_upload"})
+        self.assertEqual(len(tagged), 3)
 
 
 class DatasetsApiSqliteTest(DatasetsApiBase, E2ETestCase):

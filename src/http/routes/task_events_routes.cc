@@ -205,7 +205,11 @@ void AddTaskEventRoutes(Router& router, TaskEventStream& stream) {
     }
     if (text && !text->empty()) {
       resume = ParseEventId(*text);
-      if (!resume) {
+      if (!resume && loc[0] == "header") {
+        // EventSource sends back whatever id it last saw and gives up for good on a 4xx: an id
+        // this server could not have issued is answered like one too old, with a reload event.
+        resume = 0;
+      } else if (!resume) {
         return ValidationError(
             {FieldError{loc, "must be an event id (a non-negative integer)", "int_parsing"}});
       }
