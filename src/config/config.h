@@ -89,8 +89,8 @@ struct Config {
   // VECTORIZE_EMBEDDINGS_MAX_TOKENS: tokens per request after truncation; more → 413.
   int embeddings_max_tokens = 300000;
   int embeddings_cached_models = 2;  // VECTORIZE_EMBEDDINGS_CACHED_MODELS: loaded models kept (LRU)
-  // VECTORIZE_INFERENCE_THREADS: intra-op threads of a forward pass; 0 = libtorch's default (one
-  // per physical core). More threads than physical cores spin against each other.
+  // VECTORIZE_INFERENCE_THREADS: single-threaded parts an embedding batch is spread over
+  // (inference/batch_plan.h); 0 = one per CPU in the process's affinity mask.
   int inference_threads = 0;
   // VECTORIZE_EMBEDDINGS_FLUSH_SECONDS: how often request counts are written to the
   // database (also on shutdown); counts are kept in memory in between.

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 server (Boost.Beast is visible only inside http/). Keep-alive, a request body limit,
 // a header limit, an idle timeout, an access log line per request, HTTP metrics, graceful stop.
-// Thread safety: Start/Stop from one thread; the router runs on the server's I/O threads.
+// Thread safety: Start/Stop from one thread; the router runs on the server's I/O threads, except
+// blocking and upload routes (Router::AddBlocking/AddUpload), which run on its blocking pool.
 
 #include <cstdint>
 #include <memory>

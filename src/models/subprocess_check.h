@@ -1,6 +1,7 @@
 #pragma once
 // A LoadCheck that runs the model's load check in a child process (`vectorize-model-check DIR`,
-// which links libtorch) so the server itself never loads libtorch for an upload: its start-up
+// which loads libtorch through the inference module) so the server itself never loads libtorch
+// for an upload: its start-up
 // time and idle memory stay small, and the memory of loading a large model is given back when
 // the child exits. The child's last output line is the error shown to the user.
 // Thread safety: the returned function may be called from any number of threads.

@@ -303,10 +303,17 @@
   function renderChips(stats) {
     const chips = $("chips");
     chips.textContent = "";
+    // The counts follow the type filter (the stats are per type × status); not the tag filter,
+    // which the stats do not break down by.
+    const count = (code) => state.types.length
+      ? state.types.reduce((sum, t) => sum + ((stats.by_type[t] || {})[code] || 0), 0)
+      : stats.by_status[code] || 0;
+    const total = stats ? STATUSES.reduce((sum, s) => sum + count(s.code), 0) : null;
     $("counts-window").textContent = "(last " + state.hours + " h" +
-      (stats ? ", " + stats.total + " in all" : "") + ")";
+      (state.types.length ? ", " + state.types.join(", ") : "") +
+      (stats ? ", " + total + " in all" : "") + (state.tag ? ", any tag" : "") + ")";
     for (const s of STATUSES) {
-      const n = stats ? stats.by_status[s.code] || 0 : "…";
+      const n = stats ? count(s.code) : "…";
       const active = state.statuses.length === 1 && state.statuses[0] === s.code;
       chips.append(el("button", {
         type: "button", class: "chip st-" + s.code + (active ? " active" : ""),

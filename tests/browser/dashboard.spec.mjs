@@ -144,6 +144,12 @@ async function main() {
     await pager.waitForFunction(() => location.search.includes("offset=4") &&
       document.querySelectorAll("#rows tr").length === 1, null, { timeout: 15000 });
     check(await nextDisabled(), "page 2 of 4 + 1 shows the fifth task and offers no page 3");
+    // The status counts follow the type filter: the one evaluation task, failed.
+    await pager.goto(base + "/dashboard?task_type=evaluation");
+    await pager.waitForFunction(() => document.querySelectorAll("#rows tr").length === 1 &&
+      document.querySelector('#chips .chip[data-status="F"] .count').textContent === "1", null, { timeout: 15000 });
+    const counts = await pager.$$eval("#chips .chip .count", (cs) => cs.map((c) => c.textContent));
+    check(counts.join(" ") === "0 0 0 1 0", "counts for evaluation only (Q R D F C): " + counts.join(" "));
     await pager.close();
   }
 
