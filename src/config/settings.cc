@@ -149,6 +149,7 @@ constexpr std::array kSettings = {
             .check = CheckDatabaseUrl},
     Setting{.key = "migrate_on_start",
             .env = "VECTORIZE_MIGRATE_ON_START",
+            .flag = "--no-migrate",
             .section = "storage",
             .help = "Create or upgrade the schema when serve/worker start. Turn off to run "
                     "`vectorize migrate` as a separate deployment step.",
@@ -276,6 +277,7 @@ constexpr std::array kSettings = {
             .check = CheckLogLevel},
     Setting{.key = "log_format",
             .env = "VECTORIZE_LOG_FORMAT",
+            .flag = "--log-format",
             .section = "logs",
             .help = "text for people, json for one JSON object per line (for log collectors).",
             .field = [](Config& c) -> FieldRef { return &c.log_format; },
