@@ -146,6 +146,14 @@ class ServerTest : public ::testing::Test {
     ASSERT_NE(server_->port(), 0);
   }
 
+  // Samples are recorded after the response is written; Stop waits for that.
+  std::string MetricsAfterStop() {
+    server_->Stop();
+    std::string out;
+    metrics_.Render(out);
+    return out;
+  }
+
   Router router_;
   HttpMetrics metrics_;
   std::unique_ptr<Server> server_;
@@ -365,9 +373,7 @@ TEST_F(ServerTest, RecordsMetricsByRoutePattern) {
     client.Send(bhttp::verb::get, "/no/such/path");
     client.Send(bhttp::verb::get, "/echo/%zz");
   }
-  server_->Stop();  // samples are recorded after the write completes; Stop waits for that
-  std::string out;
-  metrics_.Render(out);
+  const std::string out = MetricsAfterStop();
   EXPECT_NE(
       out.find(
           R"(vectorize_http_requests_total{method="GET",route="/echo/{name}",status="200"} 2)"),
@@ -480,14 +486,10 @@ TEST_F(ServerTest, BlockingRequestsBeyondTheWaitingLimitAre429) {
   EXPECT_EQ(Json(refused).at("code"), "OVERLOADED");
   EXPECT_EQ(served.result_int(), 200);
   // The refusal is counted under the route it was for (no handler ran).
-  server_->Stop();
-  std::string out;
-  metrics_.Render(out);
   EXPECT_NE(
-      out.find(
+      MetricsAfterStop().find(
           R"(vectorize_http_requests_total{method="POST",route="/wait/{name}",status="429"} 1)"),
-      std::string::npos)
-      << out;
+      std::string::npos);
 }
 
 TEST_F(ServerTest, StopLetsABlockingRequestFinish) {
