@@ -11,6 +11,7 @@
 #include "common/uuid.h"
 #include "storage/migrations.h"
 #include "storage/postgres/migrations.h"
+#include "tasks/task_columns.h"
 
 namespace vectorize::tasks {
 
@@ -20,11 +21,8 @@ using storage::postgres::Rows;
 
 namespace {
 
-constexpr std::string_view kDetailColumns =
-    "id, task_status, tag, created_at, end_date, error_msg, progress, progress_msg, started_at, "
-    "updated_at, attempts, max_attempts, run_after, worker_id, lease_expires_at, "
-    "cancel_requested, inputs, result";
-constexpr int kDetailColumnCount = 18;
+constexpr std::string_view kDetailColumns = columns::kDetail;
+constexpr int kDetailColumnCount = columns::kDetailCount;
 
 // The statements of SqliteTaskStore, in PostgreSQL's dialect; {0} is the table name, {1} the
 // detail columns.
@@ -150,44 +148,24 @@ SqlValue Opt(const std::optional<double>& v) {
   return v ? SqlValue(*v) : SqlValue(std::monostate{});
 }
 
-// task_status, tag, created_at, end_date, error_msg, progress, progress_msg from `first` on.
+// One row of a result, as columns:: reads rows.
+struct RowRef {
+  const Rows& rows;
+  int i;
+  [[nodiscard]] std::string Text(int c) const { return rows.Text(i, c); }
+  [[nodiscard]] std::optional<std::string> OptText(int c) const { return rows.OptText(i, c); }
+  [[nodiscard]] std::int64_t Int(int c) const { return rows.Int(i, c); }
+  [[nodiscard]] std::optional<std::int64_t> OptInt(int c) const { return rows.OptInt(i, c); }
+  [[nodiscard]] std::optional<double> OptDouble(int c) const { return rows.OptDouble(i, c); }
+};
+
 void ReadRecordColumns(const Rows& rows, int i, int first, TaskRecord& r) {
-  r.status = ParseTaskStatus(rows.Text(i, first)).value_or(TaskStatus::kQueued);
-  r.tag = rows.OptText(i, first + 1);
-  r.created_at = rows.Int(i, first + 2);
-  r.end_date = rows.OptInt(i, first + 3);
-  r.error_msg = rows.OptText(i, first + 4);
-  r.progress = rows.OptDouble(i, first + 5);
-  r.progress_msg = rows.OptText(i, first + 6);
+  columns::ReadRecord(RowRef{rows, i}, first, r);
 }
-
 TaskDetail ReadDetail(const Rows& rows, int i, TaskType type) {
-  TaskDetail d;
-  d.id = rows.Text(i, 0);
-  d.type = type;
-  ReadRecordColumns(rows, i, 1, d);
-  d.started_at = rows.OptInt(i, 8);
-  d.updated_at = rows.Int(i, 9);
-  d.attempts = static_cast<int>(rows.Int(i, 10));
-  d.max_attempts = static_cast<int>(rows.Int(i, 11));
-  d.run_after = rows.Int(i, 12);
-  d.worker_id = rows.OptText(i, 13);
-  d.lease_expires_at = rows.OptInt(i, 14);
-  d.cancel_requested = rows.Int(i, 15) != 0;
-  d.inputs = rows.Text(i, 16);
-  d.result = rows.OptText(i, 17);
-  return d;
+  return columns::ReadDetail(RowRef{rows, i}, type);
 }
-
-Status CheckNewTask(const NewTask& t) {
-  if (t.tag && t.tag->size() > static_cast<size_t>(kMaxTagLength) * 4) {
-    return Fail(Error::InvalidArgument("tag must be at most 100 characters"));
-  }
-  if (t.inputs.empty() || t.inputs.front() != '{') {
-    return Fail(Error::InvalidArgument("task inputs must be a JSON object"));
-  }
-  return {};
-}
+using columns::CheckNewTask;
 
 Status RunStatement(Connection& conn, const std::string& sql, const std::vector<SqlValue>& params,
                     std::int64_t* changes = nullptr) {

@@ -7,6 +7,7 @@
 
 #include "common/uuid.h"
 #include "storage/migrations.h"
+#include "tasks/task_columns.h"
 
 namespace vectorize::tasks {
 
@@ -17,10 +18,7 @@ using storage::sqlite::Value;
 
 namespace {
 
-constexpr std::string_view kDetailColumns =
-    "id, task_status, tag, created_at, end_date, error_msg, progress, progress_msg, started_at, "
-    "updated_at, attempts, max_attempts, run_after, worker_id, lease_expires_at, "
-    "cancel_requested, inputs, result";
+constexpr std::string_view kDetailColumns = columns::kDetail;
 
 // Statements per table; {0} is the table name.
 constexpr std::string_view kInsert =
@@ -105,45 +103,11 @@ Value Opt(const std::optional<Micros>& v) {
 }
 Value Opt(const std::optional<double>& v) { return v ? Value(*v) : Value(std::monostate{}); }
 
-// Reads task_status, tag, created_at, end_date, error_msg, progress, progress_msg from the
-// seven columns starting at `first` (the order of kDetailColumns and of the list statement).
 void ReadRecordColumns(const Statement& s, int first, TaskRecord& r) {
-  r.status = ParseTaskStatus(s.Text(first)).value_or(TaskStatus::kQueued);
-  r.tag = s.OptText(first + 1);
-  r.created_at = s.Int(first + 2);
-  r.end_date = s.OptInt(first + 3);
-  r.error_msg = s.OptText(first + 4);
-  r.progress = s.OptDouble(first + 5);
-  r.progress_msg = s.OptText(first + 6);
+  columns::ReadRecord(s, first, r);
 }
-
-TaskDetail ReadDetail(const Statement& s, TaskType type) {
-  TaskDetail d;
-  d.id = s.Text(0);
-  d.type = type;
-  ReadRecordColumns(s, 1, d);
-  d.started_at = s.OptInt(8);
-  d.updated_at = s.Int(9);
-  d.attempts = static_cast<int>(s.Int(10));
-  d.max_attempts = static_cast<int>(s.Int(11));
-  d.run_after = s.Int(12);
-  d.worker_id = s.OptText(13);
-  d.lease_expires_at = s.OptInt(14);
-  d.cancel_requested = s.Int(15) != 0;
-  d.inputs = s.Text(16);
-  d.result = s.OptText(17);
-  return d;
-}
-
-Status CheckNewTask(const NewTask& t) {
-  if (t.tag && t.tag->size() > static_cast<size_t>(kMaxTagLength) * 4) {
-    return Fail(Error::InvalidArgument("tag must be at most 100 characters"));
-  }
-  if (t.inputs.empty() || t.inputs.front() != '{') {
-    return Fail(Error::InvalidArgument("task inputs must be a JSON object"));
-  }
-  return {};
-}
+TaskDetail ReadDetail(const Statement& s, TaskType type) { return columns::ReadDetail(s, type); }
+using columns::CheckNewTask;
 
 Status RunStatement(Connection& conn, const std::string& sql, const std::vector<Value>& params,
                     int* changes = nullptr) {
