@@ -113,8 +113,8 @@ class CountingStore final : public TaskStore {
   Result<std::vector<std::pair<TaskType, Micros>>> OldestQueued() override {
     return inner_.OldestQueued();
   }
-  Result<std::vector<StatsRow>> Stats(std::int64_t h, Micros now) override {
-    return Timed(kStats, 0, [&] { return inner_.Stats(h, now); });
+  Result<std::vector<StatsRow>> Stats(const TaskQuery& q, Micros now) override {
+    return Timed(kStats, 0, [&] { return inner_.Stats(q, now); });
   }
   Result<CancelOutcome> Cancel(std::string_view id, std::optional<std::string> r) override {
     return Timed(kOther, 1, [&] { return inner_.Cancel(id, std::move(r)); });
@@ -223,7 +223,7 @@ Status EnqueueAll(
 
 // Checks through the store that exactly N tasks exist and all are D.
 bool Verify(TaskStore& store, std::int64_t n) {
-  auto stats = store.Stats(24, NowMicros());
+  auto stats = store.Stats(TaskQuery{.within_hours = 24}, NowMicros());
   if (!stats) {
     std::printf("  check: Stats failed: %s\n", stats.error().message.c_str());
     return false;

@@ -71,7 +71,9 @@ std::string SeedId(Micros created_at, std::uint64_t seq, std::mt19937_64& rng) {
 // Tasks already stored, over the five tables.
 // Every task stored: the window of the largest within_hours holds them all.
 vectorize::Result<std::int64_t> CountTasks(vectorize::tasks::TaskStore& store) {
-  auto rows = store.Stats(vectorize::tasks::kMaxWithinHours, vectorize::NowMicros());
+  auto rows =
+      store.Stats(vectorize::tasks::TaskQuery{.within_hours = vectorize::tasks::kMaxWithinHours},
+                  vectorize::NowMicros());
   if (!rows) return vectorize::Fail(rows.error());
   std::int64_t total = 0;
   for (const auto& r : *rows) total += r.count;

@@ -91,8 +91,8 @@ class ObservedTaskStore final : public TaskStore {
     return inner_.List(query, now);
   }
   Result<TaskDetail> Get(std::string_view id) override { return inner_.Get(id); }
-  Result<std::vector<StatsRow>> Stats(std::int64_t within_hours, Micros now) override {
-    return inner_.Stats(within_hours, now);
+  Result<std::vector<StatsRow>> Stats(const TaskQuery& query, Micros now) override {
+    return inner_.Stats(query, now);
   }
   Result<CancelOutcome> Cancel(std::string_view id, std::optional<std::string> reason) override;
   Result<TaskDetail> Retry(std::string_view id, int attempt_budget) override;

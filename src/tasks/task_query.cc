@@ -192,18 +192,6 @@ Micros WindowCutoff(Micros now, std::int64_t within_hours) {
   return now - std::clamp<std::int64_t>(within_hours, 0, kMaxWithinHours) * kMicrosPerHour;
 }
 
-Result<std::int64_t> ParseWithinHours(
-    const std::vector<std::pair<std::string, std::string>>& params) {
-  std::vector<FieldError> errors;
-  std::int64_t hours = 1;
-  for (const auto& [k, v] : params) {
-    if (k != "within_hours") continue;
-    if (auto h = IntParam(k, v, 1, kMaxWithinHours, errors)) hours = *h;
-  }
-  if (!errors.empty()) return Fail(Error::Validation(std::move(errors)));
-  return hours;
-}
-
 Result<TaskQuery> ParseTaskQuery(const std::vector<std::pair<std::string, std::string>>& params) {
   TaskQuery q;
   std::vector<FieldError> errors;
@@ -344,12 +332,17 @@ storage::SqlStatement BuildOldestQueuedStatement() {
   return st;
 }
 
-storage::SqlStatement BuildStatsStatement(std::int64_t within_hours, Micros now) {
+storage::SqlStatement BuildStatsStatement(const TaskQuery& query, Micros now) {
   SqlStatement st;
-  PushSharedParams(st.params, WindowCutoff(now, within_hours), std::nullopt);
+  PushSharedParams(st.params, WindowCutoff(now, query.within_hours), query.tag);
   std::vector<std::string> arms;
-  const std::vector<TaskStatus> all(kAllTaskStatuses.begin(), kAllTaskStatuses.end());
-  for (TaskType type : kAllTaskTypes) AppendArms(type, all, false, StatsColumns(type), arms);
+  const std::vector<TaskStatus> statuses =
+      query.statuses.empty()
+          ? std::vector<TaskStatus>(kAllTaskStatuses.begin(), kAllTaskStatuses.end())
+          : query.statuses;
+  for (TaskType type : TypesOf(query)) {
+    AppendArms(type, statuses, query.tag.has_value(), StatsColumns(type), arms);
+  }
   st.sql = "SELECT task_type, task_status, count(*) FROM (" + UnionAll(arms) +
            ") w GROUP BY task_type, task_status ORDER BY task_type, task_status";
   return st;

@@ -36,10 +36,6 @@ struct TaskQuery {
 [[nodiscard]] Result<TaskQuery> ParseTaskQuery(
     const std::vector<std::pair<std::string, std::string>>& params);
 
-// Validates just within_hours (GET /tasks/stats shares it). Missing → 1.
-[[nodiscard]] Result<std::int64_t> ParseWithinHours(
-    const std::vector<std::pair<std::string, std::string>>& params);
-
 // The window's lower bound: tasks that ended before it are outside the window.
 Micros WindowCutoff(Micros now, std::int64_t within_hours);
 
@@ -56,7 +52,8 @@ storage::SqlStatement BuildListStatement(const TaskQuery& query, Micros now,
 // index.
 storage::SqlStatement BuildOldestQueuedStatement();
 
-// Counts per (task_type, task_status) inside the window: rows of (task_type, task_status, n).
-storage::SqlStatement BuildStatsStatement(std::int64_t within_hours, Micros now);
+// Counts per (task_type, task_status) of the tasks GET /tasks would list for `query` (its types,
+// statuses, tag and window; limit and offset do not apply): rows of (task_type, task_status, n).
+storage::SqlStatement BuildStatsStatement(const TaskQuery& query, Micros now);
 
 }  // namespace vectorize::tasks

@@ -24,8 +24,8 @@ class TaskService {
     return store_.List(query, NowMicros());
   }
   [[nodiscard]] Result<TaskDetail> Get(const std::string& id) { return store_.Get(id); }
-  [[nodiscard]] Result<std::vector<StatsRow>> Stats(std::int64_t within_hours) {
-    return store_.Stats(within_hours, NowMicros());
+  [[nodiscard]] Result<std::vector<StatsRow>> Stats(const TaskQuery& query) {
+    return store_.Stats(query, NowMicros());
   }
   // Returns the outcome and the task as it is afterwards.
   [[nodiscard]] Result<std::pair<CancelOutcome, TaskDetail>> Cancel(

@@ -74,8 +74,8 @@ class TaskStore {
                                                              Micros now) = 0;
   // Errors: not_found.
   [[nodiscard]] virtual Result<TaskDetail> Get(std::string_view id) = 0;
-  [[nodiscard]] virtual Result<std::vector<StatsRow>> Stats(std::int64_t within_hours,
-                                                            Micros now) = 0;
+  // Counts per type and status of what List(query, now) would return without limit/offset.
+  [[nodiscard]] virtual Result<std::vector<StatsRow>> Stats(const TaskQuery& query, Micros now) = 0;
   // Q → C at once; R → cancel requested. Errors: not_found; failed_precondition when D/F/C.
   [[nodiscard]] virtual Result<CancelOutcome> Cancel(std::string_view id,
                                                      std::optional<std::string> reason) = 0;

@@ -639,16 +639,24 @@ TEST_P(StoreTest, RenewReportsLostLeases) {
   EXPECT_EQ(lost->at(0).attempt, 7);
 }
 
-TEST_P(StoreTest, StatsCountPerTypeAndStatusInWindow) {
+TEST_P(StoreTest, StatsCountPerTypeAndStatusOfWhatTheListShows) {
   std::mt19937_64 rng(7);
   auto tasks = RandomTasks(1500, rng);
   ASSERT_TRUE(store_->BulkInsert(tasks));
-  for (std::int64_t hours : {1, 24, 2000}) {
-    auto stats = store_->Stats(hours, kNow);
+  std::vector<TaskQuery> queries;
+  for (std::int64_t hours : {1, 24, 2000}) queries.push_back(TaskQuery{.within_hours = hours});
+  queries.push_back(
+      TaskQuery{.types = {TaskType::kTraining, TaskType::kEvaluation}, .within_hours = 2000});
+  queries.push_back(TaskQuery{.tag = "tag-3", .within_hours = 24});
+  queries.push_back(TaskQuery{.types = {TaskType::kSynthesis},
+                              .statuses = {TaskStatus::kFailed, TaskStatus::kCancelled},
+                              .tag = "tag-1",
+                              .within_hours = 2000});
+  for (const TaskQuery& q : queries) {
+    const auto hours = q.within_hours;
+    auto stats = store_->Stats(q, kNow);
     ASSERT_TRUE(stats);
     std::map<std::pair<TaskType, TaskStatus>, std::int64_t> expect;
-    TaskQuery q;
-    q.within_hours = hours;
     for (const auto& id : Reference(tasks, q, kNow)) {
       auto it = std::find_if(tasks.begin(), tasks.end(), [&](auto& t) { return t.id == id; });
       ++expect[{it->type, it->status}];

@@ -125,6 +125,16 @@
     }
   }
 
+  // The filters the counts and the chart share with the table: types, tag and window (not the
+  // statuses — the counts are by status — nor the page).
+  function scopeQuery(s) {
+    const q = new URLSearchParams();
+    s.types.forEach((t) => q.append("task_type", t));
+    if (s.tag) q.set("tag", s.tag);
+    q.set("within_hours", String(s.hours));
+    return q.toString();
+  }
+
   // The API query for the table (the same filters, minus the page's own "task").
   function listQuery(s) {
     const q = new URLSearchParams();
@@ -303,17 +313,13 @@
   function renderChips(stats) {
     const chips = $("chips");
     chips.textContent = "";
-    // The counts follow the type filter (the stats are per type × status); not the tag filter,
-    // which the stats do not break down by.
-    const count = (code) => state.types.length
-      ? state.types.reduce((sum, t) => sum + ((stats.by_type[t] || {})[code] || 0), 0)
-      : stats.by_status[code] || 0;
-    const total = stats ? STATUSES.reduce((sum, s) => sum + count(s.code), 0) : null;
+    // The stats carry the type and tag filters (scopeQuery), so the counts are those of the
+    // table's tasks by status.
     $("counts-window").textContent = "(last " + state.hours + " h" +
       (state.types.length ? ", " + state.types.join(", ") : "") +
-      (stats ? ", " + total + " in all" : "") + (state.tag ? ", any tag" : "") + ")";
+      (state.tag ? ", tag " + state.tag : "") + (stats ? ", " + stats.total + " in all" : "") + ")";
     for (const s of STATUSES) {
-      const n = stats ? count(s.code) : "…";
+      const n = stats ? stats.by_status[s.code] || 0 : "…";
       const active = state.statuses.length === 1 && state.statuses[0] === s.code;
       chips.append(el("button", {
         type: "button", class: "chip st-" + s.code + (active ? " active" : ""),
@@ -684,8 +690,8 @@
       const wantChart = chartAge >= CHART_EVERY;
       const [list, stats, sample] = await Promise.all([
         api("tasks?" + listQuery(s)),
-        api("tasks/stats?within_hours=" + s.hours),
-        wantChart ? api(`tasks?within_hours=${s.hours}&status=D&status=F&limit=100`) : null,
+        api("tasks/stats?" + scopeQuery(s)),
+        wantChart ? api(`tasks?${scopeQuery(s)}&status=D&status=F&limit=100`) : null,
       ]);
       // A full page may be the last one: look one task further before offering "Older".
       const more = list.body.length === s.limit

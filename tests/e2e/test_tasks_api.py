@@ -585,9 +585,9 @@ class TasksApiTest(E2ETestCase):
             status, _, body = self.server.post(f"/tasks/nope/{action}")
             self.assertEqual(status, 422, body)
 
-    def _expected_stats(self, within_hours):
+    def _expected_stats(self, within_hours, **filters):
         by_type = {t: {s: 0 for s in STATUSES} for t in TYPES}
-        for label in self.ref(within_hours=within_hours):
+        for label in self.ref(within_hours=within_hours, **filters):
             t = self.tasks[label]
             by_type[t["task_type"]][t["task_status"]] += 1
         by_status = {s: sum(by_type[t][s] for t in TYPES) for s in STATUSES}
@@ -615,6 +615,24 @@ class TasksApiTest(E2ETestCase):
                 status, _, body = self.server.get("/tasks/stats", bad)
                 self.assertEqual(status, 422, body)
                 self.assertValidationError(body, "within_hours")
+        # The filters of GET /tasks: the counts are those of what the list shows.
+        for filters in ({"types": ["training", "evaluation"]}, {"statuses": ["F", "C"]},
+                        {"tag": "production-model-v2"},
+                        {"types": ["model_upload"], "statuses": ["Q", "F"]}):
+            params = {"task_type": filters.get("types", []), "status": filters.get("statuses", []),
+                      "within_hours": 24}
+            if "tag" in filters:
+                params["tag"] = filters["tag"]
+            with self.subTest(filters=filters):
+                status, _, body = self.server.get("/tasks/stats", params)
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body, self._expected_stats(24, **filters))
+                self.assertEqual(body["total"], len(self.ref(within_hours=24, **filters)))
+        for bad, name in (("task_type=nope", "task_type"), ("status=X", "status"),
+                          ("tag=" + "x" * 101, "tag")):
+            status, _, body = self.server.get("/tasks/stats", bad)
+            self.assertEqual(status, 422, body)
+            self.assertValidationError(body, name)
 
     def test_stdout_is_exactly_the_listening_line(self):
         srv = self.start_server(harness.vectorize_bin(), ["--no-workers"])

@@ -12,7 +12,9 @@ namespace {
 constexpr std::int64_t kMetricsWindowHours = 24;
 
 void RenderTaskMetrics(std::string& out, tasks::TaskService& service, const tasks::Engine* engine) {
-  auto rows = service.Stats(kMetricsWindowHours);
+  tasks::TaskQuery window;
+  window.within_hours = kMetricsWindowHours;
+  auto rows = service.Stats(window);
   if (rows) {
     out +=
         "# HELP vectorize_tasks Tasks by type and status: all queued and running ones, and those "

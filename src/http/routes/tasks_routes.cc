@@ -35,10 +35,11 @@ Response ListTasks(TaskService& service, Request& req) {
   return Response::Text(200, std::move(body), "application/json");
 }
 
+// The filters of GET /tasks (same parsing, same 422s); limit and offset are accepted and ignored.
 Response GetTaskStats(TaskService& service, Request& req) {
-  auto hours = tasks::ParseWithinHours(req.query);
-  if (!hours) return ErrorResponse(hours.error());
-  auto rows = service.Stats(*hours);
+  auto query = tasks::ParseTaskQuery(req.query);
+  if (!query) return ErrorResponse(query.error());
+  auto rows = service.Stats(*query);
   if (!rows) return ErrorResponse(rows.error());
   boost::json::object by_status, by_type;
   for (auto s : tasks::kAllTaskStatuses) by_status[std::string(1, tasks::TaskStatusCode(s))] = 0;
@@ -55,7 +56,7 @@ Response GetTaskStats(TaskService& service, Request& req) {
     total += r.count;
   }
   boost::json::object out;
-  out["within_hours"] = *hours;
+  out["within_hours"] = query->within_hours;
   out["total"] = total;
   out["by_status"] = std::move(by_status);
   out["by_type"] = std::move(by_type);

@@ -454,8 +454,8 @@ Result<TaskDetail> PostgresTaskStore::Get(std::string_view id_view) {
   });
 }
 
-Result<std::vector<StatsRow>> PostgresTaskStore::Stats(std::int64_t within_hours, Micros now) {
-  const storage::SqlStatement st = BuildStatsStatement(within_hours, now);
+Result<std::vector<StatsRow>> PostgresTaskStore::Stats(const TaskQuery& query, Micros now) {
+  const storage::SqlStatement st = BuildStatsStatement(query, now);
   return pool_->Run([&](Connection& conn) -> Result<std::vector<StatsRow>> {
     auto rows = conn.Query(st.sql, st.params, /*prepare=*/false, /*null_as_text=*/true);
     if (!rows) return Fail(rows.error());

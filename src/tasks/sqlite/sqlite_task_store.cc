@@ -297,8 +297,8 @@ Result<TaskDetail> SqliteTaskStore::Get(std::string_view id_view) {
   return Fail(Error::NotFound("Task with ID " + id + " not found"));
 }
 
-Result<std::vector<StatsRow>> SqliteTaskStore::Stats(std::int64_t within_hours, Micros now) {
-  storage::SqlStatement st = BuildStatsStatement(within_hours, now);
+Result<std::vector<StatsRow>> SqliteTaskStore::Stats(const TaskQuery& query, Micros now) {
+  storage::SqlStatement st = BuildStatsStatement(query, now);
   auto reader = AcquireReader();
   if (!reader) return Fail(reader.error());
   auto stmt = (*reader)->Prepare(ToSqlitePlaceholders(st.sql));

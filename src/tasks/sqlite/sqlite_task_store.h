@@ -31,7 +31,7 @@ class SqliteTaskStore final : public TaskStore {
   Status BulkInsert(std::span<const TaskDetail> tasks) override;
   Result<std::vector<TaskRecord>> List(const TaskQuery& query, Micros now) override;
   Result<TaskDetail> Get(std::string_view id) override;
-  Result<std::vector<StatsRow>> Stats(std::int64_t within_hours, Micros now) override;
+  Result<std::vector<StatsRow>> Stats(const TaskQuery& query, Micros now) override;
   Result<CancelOutcome> Cancel(std::string_view id, std::optional<std::string> reason) override;
   Result<TaskDetail> Retry(std::string_view id, int attempt_budget) override;
   Result<std::vector<TaskDetail>> Claim(TaskType type, int max, const std::string& worker_id,
