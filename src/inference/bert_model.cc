@@ -178,17 +178,44 @@ void BertModelImpl::FuseQkv() {
 }
 
 torch::Tensor BertModelImpl::ForwardPacked(const torch::Tensor& ids, const torch::Tensor& positions,
-                                           const std::vector<PackedChunk>& chunks) {
+                                           const std::vector<PackedChunk>& chunks,
+                                           const Spread& spread, int ways) {
   const int64_t heads = config_.num_attention_heads;
   const int64_t hidden = config_.hidden_size;
   const int64_t head_dim = hidden / heads;
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const int64_t total = ids.size(0);
+  const bool split = spread && ways > 1 && layers_.front().qkv_weight.defined();
+  ways = split ? static_cast<int>(std::min<int64_t>(ways, total)) : 1;
+  // Part i of n equal ranges of `count` (rows or heads).
+  auto range = [](int64_t count, std::size_t i, int n) {
+    const int64_t first = count * static_cast<int64_t>(i) / n;
+    return std::pair{first, count * static_cast<int64_t>(i + 1) / n - first};
+  };
+  // Runs fn(i) for i < ways on the spread's threads (or fn(0) here when not split).
+  auto each = [&](int n, const std::function<void(std::size_t)>& fn) {
+    if (n <= 1) return fn(0);
+    spread(static_cast<std::size_t>(n), [&](std::size_t i) {
+      c10::InferenceMode inference;
+      fn(i);
+    });
+  };
   auto x = Embeddings(ids, position_embeddings_->weight.index_select(0, positions));
   std::vector<torch::Tensor> contexts(chunks.size());
   for (auto& layer : layers_) {
     torch::Tensor q, k, v;  // [T, hidden] each; with FuseQkv, column slices of one product
     if (layer.qkv_weight.defined()) {
-      const auto qkv = torch::addmm(layer.qkv_bias, x, layer.qkv_weight.t());
+      torch::Tensor qkv;
+      if (split) {
+        qkv = torch::empty({total, 3 * hidden}, x.options());
+        each(ways, [&](std::size_t i) {
+          const auto [first, n] = range(total, i, ways);
+          auto rows = qkv.narrow(0, first, n);
+          torch::addmm_out(rows, layer.qkv_bias, x.narrow(0, first, n), layer.qkv_weight.t());
+        });
+      } else {
+        qkv = torch::addmm(layer.qkv_bias, x, layer.qkv_weight.t());
+      }
       q = qkv.narrow(1, 0, hidden);
       k = qkv.narrow(1, hidden, hidden);
       v = qkv.narrow(1, 2 * hidden, hidden);
@@ -220,12 +247,35 @@ torch::Tensor BertModelImpl::ForwardPacked(const torch::Tensor& ids, const torch
             dense ? t.narrow(0, chunk.offset, chunk.tokens) : t.index_select(0, chunk.gather);
         return rows.view({chunk.rows, chunk.length, heads, head_dim}).transpose(1, 2);
       };
-      auto context = Attend(part(q), part(k), part(v), chunk.bias)
-                         .transpose(1, 2)
-                         .reshape({chunk.rows * chunk.length, -1});
+      torch::Tensor attended;  // [rows, heads, length, d]
+      const int head_ways = static_cast<int>(std::min<int64_t>(ways, heads));
+      if (head_ways > 1) {
+        const auto pq = part(q), pk = part(k), pv = part(v);
+        attended = torch::empty({chunk.rows, heads, chunk.length, head_dim}, x.options());
+        each(head_ways, [&](std::size_t i) {
+          const auto [first, n] = range(heads, i, head_ways);
+          attended.narrow(1, first, n)
+              .copy_(Attend(pq.narrow(1, first, n), pk.narrow(1, first, n), pv.narrow(1, first, n),
+                            chunk.bias));
+        });
+      } else {
+        attended = Attend(part(q), part(k), part(v), chunk.bias);
+      }
+      auto context = attended.transpose(1, 2).reshape({chunk.rows * chunk.length, -1});
       contexts[c] = dense ? context : context.index_select(0, chunk.valid);
     }
-    x = Tail(layer, contexts.size() == 1 ? contexts[0] : torch::cat(contexts), x);
+    const auto context = contexts.size() == 1 ? contexts[0] : torch::cat(contexts);
+    if (split) {
+      auto next = torch::empty_like(x);
+      each(ways, [&](std::size_t i) {
+        const auto [first, n] = range(total, i, ways);
+        next.narrow(0, first, n)
+            .copy_(Tail(layer, context.narrow(0, first, n), x.narrow(0, first, n)));
+      });
+      x = std::move(next);
+    } else {
+      x = Tail(layer, context, x);
+    }
   }
   return x;
 }

@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 #include "common/error.h"
@@ -33,6 +34,10 @@ struct PackedChunk {
   // real token, its padded slot; the additive mask [rows, 1, 1, length] hiding the padding.
   torch::Tensor gather, valid, bias;
 };
+
+// Runs fn(0) … fn(n - 1) side by side and returns when all are done (WorkPool::Run). Each call
+// runs on a thread with one intra-op thread; fn sets up its own InferenceMode.
+using Spread = std::function<void(std::size_t n, const std::function<void(std::size_t)>& fn)>;
 
 // The chunk of sequences of the given lengths, laid end to end from packed row `offset`.
 // kernel: attention in kernels.h (short sequences); else libtorch's batched products, on a view
@@ -56,8 +61,13 @@ class BertModelImpl : public torch::nn::Module {
   // positions [T] int64 hold the sequences end to end, each position counting from 0 within its
   // sequence; `chunks` cover the T rows in order. Returns the last hidden state [T, hidden_size],
   // equal (to float rounding) to forward()'s rows for the real tokens.
+  // With `spread` and ways > 1, one pass uses `ways` threads: the row-wise work (the QKV product,
+  // the output projection, the feed-forward block and the norms) is split by rows and attention
+  // through libtorch by heads — for a batch too small to split by sequences (one long input).
+  // REQUIRES for ways > 1: FuseQkv was called.
   torch::Tensor ForwardPacked(const torch::Tensor& ids, const torch::Tensor& positions,
-                              const std::vector<PackedChunk>& chunks);
+                              const std::vector<PackedChunk>& chunks, const Spread& spread = {},
+                              int ways = 1);
 
   // Inference only: stores each layer's query, key and value projections as one [3·hidden,
   // hidden] matrix (the parameters become views into it, so memory does not grow), which

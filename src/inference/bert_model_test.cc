@@ -7,6 +7,7 @@
 #include <set>
 
 #include "inference/weights.h"
+#include "inference/work_pool.h"
 
 namespace vectorize::inference {
 namespace {
@@ -81,8 +82,10 @@ TEST(BertModelTest, PackedForwardMatchesThePlainForwardOnEveryPath) {
   for (int64_t n : lengths) pos.push_back(torch::arange(n, torch::kInt64));
   const auto positions = torch::cat(pos);
 
+  Spread spread;
+  int ways = 1;
   auto check = [&](const std::vector<PackedChunk>& chunks, const std::string& what) {
-    const auto hidden = model->ForwardPacked(ids, positions, chunks);
+    const auto hidden = model->ForwardPacked(ids, positions, chunks, spread, ways);
     ASSERT_EQ(hidden.size(0), ids.size(0)) << what;
     int64_t row = 0;
     for (std::size_t s = 0; s < lengths.size(); ++s) {
@@ -107,6 +110,14 @@ TEST(BertModelTest, PackedForwardMatchesThePlainForwardOnEveryPath) {
   plans("separate q/k/v:");
   model->FuseQkv();
   plans("fused q/k/v:");
+  // One pass spread over threads: rows split for the products, heads for libtorch's attention
+  // (3 does not divide the 261 rows nor the heads evenly).
+  WorkPool pool(3, nullptr);
+  spread = [&](std::size_t n, const std::function<void(std::size_t)>& fn) { pool.Run(n, fn); };
+  for (int w : {2, 3}) {
+    ways = w;
+    plans("spread over " + std::to_string(w) + ":");
+  }
 }
 
 // Saved weights load back bit for bit, through the same checks an upload passes.

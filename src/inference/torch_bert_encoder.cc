@@ -71,6 +71,10 @@ std::shared_ptr<WorkPool> SharedPool() {
 // ones through libtorch's batched products (BLAS wins once a sequence's q·kᵀ is a real GEMM).
 constexpr int64_t kKernelMaxLength = 64;
 
+// A batch of one part spreads that part's pass over the pool from this many tokens (below it,
+// waking the other threads several times per layer costs more than it saves).
+constexpr int64_t kSpreadMinTokens = 128;
+
 class TorchBertEncoder final : public Encoder {
  public:
   TorchBertEncoder(const modelfiles::ModelDirInfo& info, BertModel model)
@@ -101,7 +105,10 @@ class TorchBertEncoder final : public Encoder {
     }
     try {
       const auto plan = PlanBatch(lengths, pool_->size(), model_->config().hidden_size);
-      pool_->Run(plan.size(), [&](std::size_t p) { RunPart(batch, lengths, plan[p], out); });
+      // A batch that is one part (one input, or a pool of one thread) but long enough to be
+      // worth it spreads that part's pass itself over the pool (ForwardPacked's `spread`).
+      const int ways = plan.size() == 1 && plan[0].tokens >= kSpreadMinTokens ? pool_->size() : 1;
+      pool_->Run(plan.size(), [&](std::size_t p) { RunPart(batch, lengths, plan[p], ways, out); });
     } catch (const std::exception& e) {
       return Fail(Error::Internal(fmt::format("inference failed: {}", e.what())));
     }
@@ -114,9 +121,10 @@ class TorchBertEncoder final : public Encoder {
   int vocab_size() const override { return vocab_size_; }
 
  private:
-  // One part of the batch (batch_plan.h), packed end to end, on the calling thread alone.
+  // One part of the batch (batch_plan.h), packed end to end: on the calling thread alone, or
+  // spread over `ways` threads of the pool when ways > 1.
   void RunPart(const std::vector<std::vector<std::int32_t>>& batch,
-               const std::vector<int64_t>& lengths, const PartPlan& part,
+               const std::vector<int64_t>& lengths, const PartPlan& part, int ways,
                std::vector<std::vector<float>>& out) {
     UseOneIntraOpThread();
     c10::InferenceMode inference;
@@ -145,7 +153,11 @@ class TorchBertEncoder final : public Encoder {
       }
       chunks.push_back(MakePackedChunk(c.offset, chunk_lengths, c.length <= kKernelMaxLength));
     }
-    auto pooled = PoolPacked(model_->ForwardPacked(ids, positions, chunks), starts, lengths, part);
+    const Spread spread = [this](std::size_t n, const std::function<void(std::size_t)>& fn) {
+      pool_->Run(n, fn);
+    };
+    auto pooled = PoolPacked(model_->ForwardPacked(ids, positions, chunks, spread, ways), starts,
+                             lengths, part);
     if (normalize_) {
       pooled = torch::nn::functional::normalize(
           pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
