@@ -151,13 +151,18 @@ Result<EmbeddingsRequestBody> ParseEmbeddingsRequest(std::string_view body) {
   EmbeddingsRequestBody out;
   std::vector<FieldError> errors;
 
-  if (const json::value* v = o.if_contains("input"); v == nullptr || v->is_null()) {
+  // Absent is "missing"; an explicit null is a value of the wrong type (as FastAPI answers).
+  if (const json::value* v = o.if_contains("input"); v == nullptr) {
     errors.push_back({At({"body", "input"}), "Field required", "missing"});
+  } else if (v->is_null()) {
+    errors.push_back({At({"body", "input"}),
+                      "Input should be a string, a list of strings or a list of token ids",
+                      "string_type"});
   } else {
     ParseInput(*v, out.request.input, errors);
   }
 
-  if (const json::value* v = o.if_contains("model"); v == nullptr || v->is_null()) {
+  if (const json::value* v = o.if_contains("model"); v == nullptr) {
     errors.push_back({At({"body", "model"}), "Field required", "missing"});
   } else if (!v->is_string()) {
     errors.push_back({At({"body", "model"}), "Input should be a valid string", "string_type"});

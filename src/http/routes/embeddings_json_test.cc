@@ -88,6 +88,12 @@ TEST(EmbeddingsJsonTest, RefusesMalformedBodiesWithLoc) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().fields[0].msg, "Field required");
   EXPECT_EQ(missing.error().fields[0].type, "missing");
+  // An explicit null is a value of the wrong type, not a missing field.
+  for (const char* body : {R"({"input":null,"model":"m"})", R"({"input":"x","model":null})"}) {
+    auto null = ParseEmbeddingsRequest(body);
+    ASSERT_FALSE(null) << body;
+    EXPECT_EQ(null.error().fields.at(0).type, "string_type") << body;
+  }
 }
 
 TEST(EmbeddingsJsonTest, ResponseHasOpenAiShapeAndExactFloats) {
