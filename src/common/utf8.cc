@@ -32,6 +32,12 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+std::size_t Utf8Length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 std::string SanitizeUtf8(std::string_view s, size_t max_chars) {
   std::string out;
   out.reserve(std::min(s.size(), max_chars * 4));

@@ -16,6 +16,12 @@ TEST(Utf8Test, Validity) {
   EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
 }
 
+TEST(Utf8Test, LengthCountsCharactersNotBytes) {
+  EXPECT_EQ(Utf8Length(""), 0u);
+  EXPECT_EQ(Utf8Length("abc"), 3u);
+  EXPECT_EQ(Utf8Length("\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80"), 3u);  // ü € 😀
+}
+
 TEST(Utf8Test, SanitizeReplacesAndCuts) {
   EXPECT_EQ(SanitizeUtf8("a\xFF"
                          "b"),

@@ -47,11 +47,6 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-size_t Utf8Length(std::string_view s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 // Parses an integer parameter within [lo, hi]; records a FieldError otherwise.
 std::optional<std::int64_t> IntParam(std::string_view name, std::string_view value, std::int64_t lo,
                                      std::int64_t hi, std::vector<FieldError>& errors) {

@@ -152,8 +152,7 @@ Result<std::string> NameFromBody(const Request& req) {
         {FieldError{{"body", "name"}, "Input should be a valid string", "string_type"}}));
   }
   std::string value(name->as_string());
-  std::size_t chars = 0;
-  for (unsigned char c : value) chars += (c & 0xC0) != 0x80;
+  const std::size_t chars = Utf8Length(value);
   bool control = false;
   for (unsigned char c : value) control |= c < 0x20 || c == 0x7f;
   if (chars < 1 || chars > kMaxNameChars || control || !IsValidUtf8(value)) {

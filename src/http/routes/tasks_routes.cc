@@ -1,10 +1,10 @@
 #include "http/routes/tasks_routes.h"
 
-#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/utf8.h"
 #include "common/uuid.h"
 #include "http/routes/task_json.h"
 
@@ -82,11 +82,7 @@ Result<std::optional<std::string>> CancelReason(const Request& req) {
   }
   const auto* reason = body.as_object().if_contains("reason");
   if (!reason || reason->is_null()) return std::optional<std::string>{};
-  // Characters, not bytes (UTF-8 continuation bytes are not counted).
-  const auto chars = [](std::string_view s) {
-    return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
-  };
-  if (!reason->is_string() || chars(reason->as_string()) > 500) {
+  if (!reason->is_string() || Utf8Length(reason->as_string()) > 500) {
     return Fail(Error::Validation({FieldError{
         {"body", "reason"}, "must be a string of at most 500 characters", "string_type"}}));
   }
